@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// dicompix: umbrella header.
+#pragma once
+
+#include "dicompix/codec.hpp"
+#include "dicompix/dataset.hpp"
+#include "dicompix/dictionary.hpp"
+#include "dicompix/error.hpp"
+#include "dicompix/frame_info.hpp"
+#include "dicompix/io.hpp"
+#include "dicompix/options.hpp"
+#include "dicompix/parser.hpp"
+#include "dicompix/pixel.hpp"
+#include "dicompix/tag.hpp"
+#include "dicompix/tags.hpp"
+#include "dicompix/transfer_syntax.hpp"

@@ -446,7 +446,7 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
         frame_meta meta{index, native_output_colour(info.photometric_interpretation), "native", {}};
         const bool host_big = std::endian::native == std::endian::big;
         const bool direct = info.bits_allocated >= 8 && (first_bit % 8) == 0 &&
-                            (info.bits_allocated == 8 || native_big_endian() == host_big) &&
+                            (native_big_endian() == host_big || (info.bits_allocated == 8 && native_ob_)) &&
                             (info.samples_per_pixel == 1 || info.planar_configuration == 0) &&
                             shape.photometric_interpretation != photometric::ybr_full_422 &&
                             shape.photometric_interpretation != photometric::ybr_partial_422;
@@ -459,7 +459,20 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
         }
         any_frame out = allocate_frame(desc_, shape, std::move(meta), options_.memory);
         const auto bytes = writable_bytes(out);
-        detail::unpack_native(native_, first_bit, info, native_big_endian(), bytes);
+        if (big_endian_ && !native_ob_ && info.bits_allocated < 16) {
+            // OW is a stream of 16-bit words (PS3.5 §7.3, Annex D): in big endian, 8-bit and 1-bit samples
+            // sit in byte-swapped word order. Swap the frame's bytes back (byte p is at p ^ 1).
+            const std::uint64_t begin = first_bit / 8 & ~std::uint64_t{1};
+            const std::uint64_t end = std::min<std::uint64_t>((first_bit + frame_bits + 7) / 8 + 1, native_.size());
+            std::vector<std::byte> swapped(end - begin);
+            for (std::uint64_t pos = begin; pos < end; ++pos) {
+                const std::uint64_t from = pos ^ 1U;
+                swapped[pos - begin] = from < native_.size() ? native_[from] : std::byte{0};
+            }
+            detail::unpack_native(swapped, first_bit - begin * 8, info, false, bytes);
+        } else {
+            detail::unpack_native(native_, first_bit, info, big_endian_, bytes);
+        }
         normalise_samples(bytes, info);
         return out;
     }
@@ -496,8 +509,15 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
     dopt.threads = std::max<std::uint32_t>(1, options_.codec_threads);
     error last_error;
     for (const frame_decoder* decoder : candidates) {
+        // A decoder that cannot read the header (e.g. a 12-bit stream for an 8-bit backend) passes the
+        // frame to the next capable one; a failure after that only with try_next_decoder_on_failure.
+        auto header_result = decoder->read_header(codestream, info);
+        if (!header_result) {
+            last_error = std::move(header_result).error();
+            continue;
+        }
+        const codestream_info header = *header_result;
         auto attempt = [&]() -> result<any_frame> {
-            DICOMPIX_TRY(const codestream_info header, decoder->read_header(codestream, info));
             std::vector<std::string> warnings;
             if (header.rows != info.rows || header.columns != info.columns ||
                 (header.components != 0 && header.components != info.samples_per_pixel)) {

@@ -684,7 +684,9 @@ result<dicom_file> file_parser::parse(byte_source source, std::string_view force
             DICOMPIX_TRY_VOID(parser.recover(errc::inflate_error, r.offset(),
                                              "deflated dataset has a zlib/gzip wrapper (PS3.5 §A.5 requires raw deflate)"));
         }
-        if (inflated->consumed < rest.size()) {
+        // One NUL after the stream only pads the file to even length.
+        const std::size_t left = rest.size() - inflated->consumed;
+        if (left > 1 || (left == 1 && rest.back() != std::byte{0})) {
             parser.note(r.offset() + inflated->consumed,
                         std::to_string(rest.size() - inflated->consumed) + " bytes after the deflated stream ignored");
         }

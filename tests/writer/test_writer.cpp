@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "dicompix/parser.hpp"
+#include "dicompix/pixel.hpp"
+#include "dicompix/tags.hpp"
+#include "dicompix/writer.hpp"
+#include "support/dicom_builder.hpp"
+
+namespace dicompix {
+namespace {
+
+using test::bytes;
+using test::dicom_builder;
+
+/// A 3-frame 4x3 16-bit signed image with a nested sequence, private data and odd-length strings.
+bytes sample(bool explicit_vr, bool big_endian, std::string_view uid) {
+    dicom_builder b(explicit_vr, big_endian);
+    b.str(tags::SpecificCharacterSet, vr::CS, "ISO_IR 100");
+    b.str(tags::ImageType, vr::CS, "ORIGINAL\\PRIMARY\\AXIAL");
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4.5.6.7.8.9");
+    b.begin_sequence(tags::ReferencedImageSequence, true);
+    b.begin_item(false).str(tags::ReferencedSOPInstanceUID, vr::UI, "1.2.3").end_item();
+    b.begin_item(true).str(tags::ReferencedSOPInstanceUID, vr::UI, "1.2.34").end_item();
+    b.end_sequence();
+    b.str(tag(0x0009, 0x0010), vr::LO, "ACME 1");
+    b.element(tag(0x0009, 0x1001), vr::OB, test::to_bytes("\x01\x02\x03\x04"));
+    b.str(tags::PatientName, vr::PN, "M\xfcller^Hans");
+    b.fd(tags::DiffusionGradientOrientation, {1.5, -2.25, 3.0});
+    b.us(tags::SamplesPerPixel, {1});
+    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.str(tags::NumberOfFrames, vr::IS, "3");
+    b.us(tags::Rows, {3}).us(tags::Columns, {4});
+    b.us(tags::BitsAllocated, {16}).us(tags::BitsStored, {12}).us(tags::HighBit, {11}).us(tags::PixelRepresentation, {1});
+    bytes pixels;
+    for (int i = 0; i < 36; ++i) {
+        const auto v = static_cast<std::uint16_t>(static_cast<std::int16_t>(i * 100 - 1800) & 0x0FFF);
+        if (big_endian) {
+            pixels.push_back(static_cast<std::byte>(v >> 8U));
+            pixels.push_back(static_cast<std::byte>(v & 0xFFU));
+        } else {
+            pixels.push_back(static_cast<std::byte>(v & 0xFFU));
+            pixels.push_back(static_cast<std::byte>(v >> 8U));
+        }
+    }
+    b.element(tags::PixelData, vr::OW, pixels);
+    return dicom_builder::part10(b.data(), uid);
+}
+
+dicom_file parse(const bytes& b) {
+    auto f = read_bytes(byte_source::adopt(b));
+    EXPECT_TRUE(f) << f.error().to_string();
+    return std::move(*f);
+}
+
+bytes write_to_memory(const dicom_file& f, const write_options& options, const pixel_edits* edits = nullptr) {
+    memory_sink sink;
+    auto r = write(f, sink, options, edits);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return sink.bytes();
+}
+
+std::vector<std::int64_t> all_samples(const dicom_file& f) {
+    std::vector<std::int64_t> out;
+    auto pixels = pixel_data::open(f);
+    EXPECT_TRUE(pixels) << pixels.error().to_string();
+    for (std::uint32_t i = 0; pixels && i < pixels->frame_count(); ++i) {
+        auto frame = pixels->frame(i);
+        EXPECT_TRUE(frame) << frame.error().to_string();
+        frame->visit([&](const auto& fr) {
+            for (const auto v : fr.samples()) {
+                out.push_back(static_cast<std::int64_t>(v));
+            }
+        });
+    }
+    return out;
+}
+
+/// Compares two datasets element by element: tags, VRs and values (byte order normalised through typed
+/// access); Pixel Data is compared separately.
+void expect_same_elements(const dataset& a, const dataset& b, const std::string& where = "") {
+    ASSERT_EQ(a.size(), b.size()) << where;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const element& x = a.elements()[i];
+        const element& y = b.elements()[i];
+        ASSERT_EQ(x.tag(), y.tag()) << where;
+        // Implicit VR cannot carry the VR of a private element the dictionary does not know: it reads as UN.
+        const bool private_via_implicit = x.tag().is_private() && (x.vr() == vr::UN || y.vr() == vr::UN);
+        if (!private_via_implicit) {
+            EXPECT_EQ(x.vr(), y.vr()) << where << x.tag().to_string();
+        }
+        if (x.tag() == tags::PixelData) {
+            continue;
+        }
+        if (x.is_sequence()) {
+            ASSERT_EQ(x.items().size(), y.items().size());
+            for (std::size_t k = 0; k < x.items().size(); ++k) {
+                expect_same_elements(x.items()[k], y.items()[k], where + x.tag().to_string() + "/");
+            }
+        } else if (is_string_vr(x.vr())) {
+            EXPECT_EQ(x.raw_string(), y.raw_string()) << where << x.tag().to_string();
+        } else if (x.vr() == vr::FD) {
+            for (std::size_t k = 0; k < x.value_count(); ++k) {
+                EXPECT_EQ(x.get<double>(k).value(), y.get<double>(k).value());
+            }
+        } else if (binary_value_size(x.vr()) == 2) {
+            for (std::size_t k = 0; k < x.value_count(); ++k) {
+                EXPECT_EQ(x.get<std::uint16_t>(k).value(), y.get<std::uint16_t>(k).value());
+            }
+        } else {
+            EXPECT_TRUE(std::equal(x.bytes().begin(), x.bytes().end(), y.bytes().begin(), y.bytes().end()))
+                << where << x.tag().to_string();
+        }
+    }
+}
+
+struct ts_case {
+    std::string_view uid;
+    bool explicit_vr;
+    bool big_endian;
+};
+const ts_case native_syntaxes[] = {{"1.2.840.10008.1.2", false, false},
+                                   {"1.2.840.10008.1.2.1", true, false},
+                                   {"1.2.840.10008.1.2.2", true, true},
+                                   {"1.2.840.10008.1.2.1.99", true, false}};
+
+TEST(Writer, CanonicalExplicitLittleEndianIsByteIdentical) {
+    // Canonical: explicit VR LE, defined lengths, even padding.
+    dicom_builder b(true, false);
+    b.str(tags::ImageType, vr::CS, "ORIGINAL\\PRIMARY");
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4");
+    b.begin_sequence(tags::ReferencedImageSequence, false).begin_item(false);
+    b.str(tags::ReferencedSOPInstanceUID, vr::UI, "1.2.3").end_item().end_sequence();
+    b.us(tags::SamplesPerPixel, {1}).str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.us(tags::Rows, {2}).us(tags::Columns, {2}).us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8});
+    b.us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
+    b.element(tags::PixelData, vr::OB, test::to_bytes("abcd"));
+    const bytes original = dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1");
+    const auto file = parse(original);
+    const bytes written = write_to_memory(file, {});
+    const auto reread = parse(written);
+    ASSERT_EQ(written.size() - reread.dataset_offset(), original.size() - file.dataset_offset());
+    EXPECT_TRUE(std::equal(written.begin() + static_cast<std::ptrdiff_t>(reread.dataset_offset()), written.end(),
+                           original.begin() + static_cast<std::ptrdiff_t>(file.dataset_offset())));
+    EXPECT_EQ(reread.meta().string(tags::TransferSyntaxUID).value(), "1.2.840.10008.1.2.1");
+    EXPECT_EQ(reread.meta().string(tags::MediaStorageSOPInstanceUID).value(), "1.2.3.4");
+    EXPECT_TRUE(reread.warnings().empty());
+}
+
+class WriterNative : public ::testing::TestWithParam<std::tuple<int, int>> {};
+
+TEST_P(WriterNative, AnyNativeSyntaxToAnyOther) {
+    const auto& from = native_syntaxes[std::get<0>(GetParam())];
+    const auto& to = native_syntaxes[std::get<1>(GetParam())];
+    const bool from_deflated = from.uid == "1.2.840.10008.1.2.1.99";
+    const auto source = parse(sample(from.explicit_vr || from_deflated, from.big_endian,
+                                     from_deflated ? "1.2.840.10008.1.2.1" : from.uid));
+    write_options options;
+    options.transfer_syntax = std::string(to.uid);
+    const auto written = parse(write_to_memory(source, options));
+    EXPECT_EQ(written.transfer_syntax_uid(), to.uid);
+    EXPECT_TRUE(written.warnings().empty()) << written.warnings().front().message;
+    expect_same_elements(source.dataset(), written.dataset());
+    EXPECT_EQ(all_samples(source), all_samples(written));
+    EXPECT_EQ(written.dataset().string(tags::PatientName).value(), "M\xfcller^Hans");
+}
+
+INSTANTIATE_TEST_SUITE_P(Pairs, WriterNative, ::testing::Combine(::testing::Range(0, 4), ::testing::Range(0, 4)));
+
+TEST(Writer, UndefinedLengthSequencesOption) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    write_options options;
+    options.undefined_length_sequences = true;
+    const auto written = parse(write_to_memory(source, options));
+    const element* seq = written.dataset().find(tags::ReferencedImageSequence);
+    ASSERT_NE(seq, nullptr);
+    EXPECT_TRUE(seq->has_undefined_length());
+    EXPECT_TRUE(seq->items()[0].undefined_length());
+    options.undefined_length_sequences = false;
+    const auto defined = parse(write_to_memory(source, options));
+    EXPECT_FALSE(defined.dataset().find(tags::ReferencedImageSequence)->has_undefined_length());
+    expect_same_elements(written.dataset(), defined.dataset());
+}
+
+TEST(Writer, BareDataset) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    write_options options;
+    options.part10 = false;
+    options.transfer_syntax = "1.2.840.10008.1.2";
+    const bytes b = write_to_memory(source, options);
+    const auto reread = parse(b);
+    EXPECT_FALSE(reread.has_preamble());
+    EXPECT_TRUE(reread.meta().empty());
+    EXPECT_EQ(all_samples(source), all_samples(reread));
+}
+
+TEST(Writer, ChangedFrameIsWritten) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    auto pixels = pixel_data::open(source).value();
+    pixel_edits edits(pixels);
+    auto frame = pixels.frame_as<std::int16_t>(1).value();
+    frame.set(2, 1, 0, -7);
+    ASSERT_TRUE(edits.replace(1, frame));
+    EXPECT_TRUE(edits.changed(1));
+    EXPECT_FALSE(edits.changed(0));
+    const auto written = parse(write_to_memory(source, {}, &edits));
+    auto before = all_samples(source);
+    auto after = all_samples(written);
+    ASSERT_EQ(before.size(), after.size());
+    before[12 + 1 * 4 + 2] = -7;
+    EXPECT_EQ(before, after);
+    // An unmodified frame handed back counts as unchanged.
+    auto untouched = pixels.frame(2).value();
+    ASSERT_TRUE(edits.replace(2, untouched));
+    EXPECT_FALSE(edits.changed(2));
+    // Wrong shape: rejected.
+    const frame_info wrong{5, 5, 1, 16, 12, 11, true, photometric::monochrome2, 0, pixel_data_element::integer};
+    auto other = native_frame<std::int16_t>(nullptr, 5, 5, 1, {});
+    EXPECT_EQ(edits.replace(0, other).error().code, errc::invalid_argument);
+    (void)wrong;
+}
+
+TEST(Writer, ReplaceAllUpdatesTheDescription) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    frame_info info;
+    info.rows = 2;
+    info.columns = 3;
+    info.samples_per_pixel = 3;
+    info.bits_allocated = 8;
+    info.bits_stored = 8;
+    info.high_bit = 7;
+    info.photometric_interpretation = photometric::rgb;
+    std::vector<any_frame> frames;
+    for (int k = 0; k < 2; ++k) {
+        native_frame<std::uint8_t> f(nullptr, 2, 3, 3, {});
+        auto s = f.mutable_samples();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            s[i] = static_cast<std::uint8_t>(i * 10 + static_cast<std::size_t>(k));
+        }
+        frames.emplace_back(std::move(f));
+    }
+    auto edits = pixel_edits::replace_all(info, std::move(frames));
+    ASSERT_TRUE(edits) << edits.error().to_string();
+    const auto written = parse(write_to_memory(source, {}, &*edits));
+    const dataset& ds = written.dataset();
+    EXPECT_EQ(ds.get<std::uint16_t>(tags::Rows).value(), 2);
+    EXPECT_EQ(ds.get<std::uint16_t>(tags::Columns).value(), 3);
+    EXPECT_EQ(ds.get<std::uint16_t>(tags::SamplesPerPixel).value(), 3);
+    EXPECT_EQ(ds.get<std::uint16_t>(tags::BitsAllocated).value(), 8);
+    EXPECT_EQ(ds.get<std::uint16_t>(tags::PixelRepresentation).value(), 0);
+    EXPECT_EQ(ds.get<std::uint16_t>(tags::PlanarConfiguration).value(), 0);
+    EXPECT_EQ(ds.string(tags::PhotometricInterpretation).value(), "RGB");
+    EXPECT_EQ(ds.to_int(tags::NumberOfFrames).value(), 2);
+    EXPECT_EQ(ds.find(tags::PixelData)->vr(), vr::OB);
+    const auto s = all_samples(written);
+    ASSERT_EQ(s.size(), 36U);
+    EXPECT_EQ(s[18 + 5], 51);
+
+    frame_info bad = info;
+    bad.bits_stored = 9;
+    bad.high_bit = 8;
+    std::vector<any_frame> one;
+    one.emplace_back(native_frame<std::uint8_t>(nullptr, 2, 3, 3, {}));
+    EXPECT_EQ(pixel_edits::replace_all(bad, one).error().code, errc::inconsistent_dataset);
+    bad = info;
+    bad.samples_per_pixel = 1;
+    EXPECT_EQ(pixel_edits::replace_all(bad, one).error().code, errc::inconsistent_dataset);
+    bad = info;
+    bad.photometric_interpretation = photometric::monochrome2;
+    EXPECT_EQ(pixel_edits::replace_all(bad, one).error().code, errc::inconsistent_dataset);
+    bad = info;
+    bad.rows = 4;
+    EXPECT_EQ(pixel_edits::replace_all(bad, one).error().code, errc::inconsistent_dataset);
+    EXPECT_EQ(pixel_edits::replace_all(info, {}).error().code, errc::invalid_argument);
+}
+
+TEST(Writer, OneBitFramesArePackedContiguously) {
+    frame_info info;
+    info.rows = 3;
+    info.columns = 5;
+    info.bits_allocated = 1;
+    info.bits_stored = 1;
+    info.high_bit = 0;
+    info.photometric_interpretation = photometric::monochrome2;
+    std::vector<any_frame> frames;
+    std::vector<int> expected;
+    for (int k = 0; k < 3; ++k) {
+        native_frame<std::uint8_t> f(nullptr, 3, 5, 1, {});
+        auto s = f.mutable_samples();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            s[i] = static_cast<std::uint8_t>((i * 7 + static_cast<std::size_t>(k)) % 3 == 0);
+            expected.push_back(s[i]);
+        }
+        frames.emplace_back(std::move(f));
+    }
+    auto edits = pixel_edits::replace_all(info, std::move(frames)).value();
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    const bytes b = write_to_memory(source, {}, &edits);
+    const auto written = parse(b);
+    // 45 bits -> 6 bytes, padded to even length.
+    EXPECT_EQ(written.dataset().find(tags::PixelData)->bytes().size(), 6U);
+    const auto s = all_samples(written);
+    EXPECT_EQ(std::vector<int>(s.begin(), s.end()), expected);
+}
+
+TEST(Writer, EncapsulatedWithBasicAndExtendedOffsetTables) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    for (const auto table : {offset_table::basic, offset_table::extended, offset_table::none}) {
+        write_options options;
+        options.transfer_syntax = "1.2.840.10008.1.2.1.98";
+        options.table = table;
+        const bytes b = write_to_memory(source, options);
+        const auto written = parse(b);
+        auto pixels = pixel_data::open(written).value();
+        EXPECT_EQ(pixels.fragments().size(), 3U);
+        const frame_index_method expected = table == offset_table::basic      ? frame_index_method::basic_offset_table
+                                            : table == offset_table::extended ? frame_index_method::extended_offset_table
+                                                                              : frame_index_method::one_fragment_per_frame;
+        EXPECT_EQ(pixels.index_method(), expected);
+        EXPECT_TRUE(pixels.warnings().empty());
+        EXPECT_EQ(all_samples(source), all_samples(written));
+        if (table == offset_table::extended) {
+            const element* lengths = written.dataset().find(tags::ExtendedOffsetTableLengths);
+            ASSERT_NE(lengths, nullptr);
+            EXPECT_EQ(lengths->get<std::uint64_t>(1).value(), 24U); // 12 samples x 2 bytes
+        }
+        // And back to native.
+        write_options back;
+        back.transfer_syntax = "ExplicitVRLittleEndian";
+        const auto native = parse(write_to_memory(written, back));
+        EXPECT_EQ(all_samples(source), all_samples(native));
+        EXPECT_EQ(native.dataset().find(tags::ExtendedOffsetTable), nullptr);
+    }
+}
+
+TEST(Writer, UntouchedCompressedFramesAreCopiedByteIdentical) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    write_options options;
+    options.transfer_syntax = "1.2.840.10008.1.2.8.1"; // Deflated Image Frame Compression
+    const auto compressed = parse(write_to_memory(source, options));
+    auto pixels = pixel_data::open(compressed).value();
+    ASSERT_EQ(pixels.fragments().size(), 3U);
+    pixel_edits edits(pixels);
+    auto frame = pixels.frame_as<std::int16_t>(1).value();
+    frame.set(0, 0, 0, 123);
+    ASSERT_TRUE(edits.replace(1, frame));
+    memory_sink sink;
+    const auto report = write(compressed, sink, {}, &edits);
+    ASSERT_TRUE(report) << report.error().to_string();
+    EXPECT_EQ(report->frames_copied, 2U);
+    EXPECT_EQ(report->frames_encoded, 1U);
+    const auto changed = parse(sink.bytes());
+    auto changed_pixels = pixel_data::open(changed).value();
+    const auto& a = pixels.fragments();
+    const auto& b = changed_pixels.fragments();
+    ASSERT_EQ(b.size(), 3U);
+    for (const std::size_t k : {std::size_t{0}, std::size_t{2}}) {
+        EXPECT_TRUE(std::equal(a[k].bytes.begin(), a[k].bytes.end(), b[k].bytes.begin(), b[k].bytes.end())) << k;
+    }
+    EXPECT_EQ(changed_pixels.frame_as<std::int16_t>(1).value().get(0, 0), 123);
+    EXPECT_EQ(changed_pixels.frame_as<std::int16_t>(2).value().get(3, 2), pixels.frame_as<std::int16_t>(2).value().get(3, 2));
+}
+
+TEST(Writer, FileSinkAndUid) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    const std::string path = ::testing::TempDir() + "/dicompix_writer_test.dcm";
+    const auto report = write_file(source, path);
+    ASSERT_TRUE(report) << report.error().to_string();
+    const auto reread = read_file(path);
+    ASSERT_TRUE(reread);
+    EXPECT_EQ(all_samples(source), all_samples(*reread));
+    std::remove(path.c_str());
+    const std::string uid = make_uid();
+    EXPECT_TRUE(uid.starts_with("2.25."));
+    EXPECT_LE(uid.size(), 64U);
+    EXPECT_NE(uid, make_uid());
+    EXPECT_EQ(write_file(source, "/nonexistent-dir/x.dcm").error().code, errc::io_error);
+}
+
+TEST(Writer, UnknownTargetIsAnError) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    write_options options;
+    options.transfer_syntax = "1.2.3.4.5";
+    memory_sink sink;
+    EXPECT_EQ(write(source, sink, options).error().code, errc::unsupported_transfer_syntax);
+}
+
+} // namespace
+} // namespace dicompix

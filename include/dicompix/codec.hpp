@@ -38,6 +38,8 @@ struct decode_report {
 };
 
 struct decode_options {
+    /// Transfer syntax of the frame (lets a decoder flag a process that does not belong to it).
+    std::string_view transfer_syntax_uid;
     bool strict{false};
     const dicompix::limits* limits{nullptr}; ///< never null when called by the library
     std::uint32_t threads{1};                ///< threads the backend may use inside this frame
@@ -74,8 +76,10 @@ public:
 
 /// Parameters of an encode.
 struct encode_options {
-    /// Lossy quality: JPEG baseline quality 1-100 (default 90); JPEG 2000 / HTJ2K compression ratio
-    /// (e.g. 10 means 10:1; 0 = lossless where the transfer syntax allows). JPEG-LS: NEAR value.
+    /// Per codec: JPEG baseline quality 1-100 (0: 90); JPEG 2000 / HTJ2K compression ratio (e.g. 10
+    /// means 10:1; 0 = reversible / lossless, also for 4.91); JPEG-LS near-lossless NEAR (0: 2; 4.80
+    /// ignores it); JPEG Lossless 4.57 predictor 1-7 (other values: the encoder picks the best for the
+    /// frame; 4.70 always uses predictor 1).
     double quality{0};
     /// Use a colour transform (JPEG 2000 RCT/ICT; JPEG YCbCr) for 3-sample data where the syntax allows.
     bool colour_transform{true};

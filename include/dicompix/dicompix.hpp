@@ -14,3 +14,4 @@
 #include "dicompix/tag.hpp"
 #include "dicompix/tags.hpp"
 #include "dicompix/transfer_syntax.hpp"
+#include "dicompix/writer.hpp"

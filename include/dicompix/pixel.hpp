@@ -11,6 +11,7 @@
 #include <cassert>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <memory_resource>
@@ -401,6 +402,15 @@ private:
     bool big_endian_{false};
     bool native_ob_{false};
 };
+
+/// Decodes frames [first, last) of `pixels` on `threads` threads (0: std::thread::hardware_concurrency())
+/// and hands each to `fn(index, frame)`, from the worker threads and in no particular order; fn must be
+/// thread-safe. Each worker holds one frame at a time, so memory stays at about `threads` frames.
+/// Stops at the first error (a decode error or one returned by fn) and returns it; frames already
+/// handed over stay handed over. Errors: frame_out_of_range, and those of pixel_data::frame and fn.
+result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
+                            const std::function<result<void>(std::uint32_t, any_frame&&)>& fn,
+                            std::uint32_t first = 0, std::uint32_t last = ~std::uint32_t{0});
 
 // ---- normalisation and colour helpers --------------------------------------------------------------
 

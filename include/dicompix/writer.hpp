@@ -106,6 +106,9 @@ struct write_options {
     int deflate_level{6};
     /// Implementation Version Name written to (0002,0013).
     std::string implementation_version{"DICOMPIX_010"};
+    /// Limits for decoding source frames that are re-packed or re-encoded (reliability.md §4.10: one
+    /// limits object, checked centrally); the defaults are those of pixel_options.
+    dicompix::limits limits{};
 };
 
 /// What a write did.

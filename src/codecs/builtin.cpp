@@ -14,9 +14,46 @@ const codec_registry& codec_registry::builtin() {
         codec_registry r;
         // add_* puts a codec in front, so add in reverse order of preference.
         r.add_decoder(codecs::make_deflate_decoder());
+        r.add_decoder(codecs::make_jpeg_lossless_decoder());
+#if DICOMPIX_WITH_DCMTK
+        // Behind libjpeg-turbo for 4.51/4.53/4.55: it takes the 12-bit streams turbo's read_header refuses.
+        r.add_decoder(codecs::make_jpeg12_dcmtk_decoder());
+#endif
         r.add_decoder(codecs::make_uncompressed_decoder());
+        r.add_decoder(codecs::make_rle_decoder());
+#if DICOMPIX_WITH_LIBJPEG_TURBO
+        // After jpeg_lossless: searched first for 4.51, refuses 12-bit streams in read_header.
+        r.add_decoder(codecs::make_jpeg_turbo_decoder());
+#endif
+#if DICOMPIX_WITH_CHARLS
+        r.add_decoder(codecs::make_jpegls_decoder());
+#endif
+#if DICOMPIX_WITH_OPENJPEG
+        // 4.90/4.91, and HTJ2K behind OpenJPH (takes what OpenJPH's read_header refuses).
+        r.add_decoder(codecs::make_jpeg2000_openjpeg_decoder());
+#endif
+#if DICOMPIX_WITH_OPENJPH
+        r.add_decoder(codecs::make_htj2k_openjph_decoder());
+#endif
+#if DICOMPIX_WITH_JXL
+        r.add_decoder(codecs::make_jpegxl_decoder());
+#endif
         r.add_encoder(codecs::make_deflate_encoder());
+        r.add_encoder(codecs::make_jpeg_lossless_encoder());
         r.add_encoder(codecs::make_uncompressed_encoder());
+        r.add_encoder(codecs::make_rle_encoder());
+#if DICOMPIX_WITH_LIBJPEG_TURBO
+        r.add_encoder(codecs::make_jpeg_turbo_encoder());
+#endif
+#if DICOMPIX_WITH_CHARLS
+        r.add_encoder(codecs::make_jpegls_encoder());
+#endif
+#if DICOMPIX_WITH_OPENJPEG
+        r.add_encoder(codecs::make_jpeg2000_openjpeg_encoder());
+#endif
+#if DICOMPIX_WITH_OPENJPH
+        r.add_encoder(codecs::make_htj2k_openjph_encoder());
+#endif
         return r;
     }();
     return registry;
@@ -33,18 +70,21 @@ std::string known_decoders_for(std::string_view uid) {
         {"1.2.840.10008.1.2.1.98", "uncompressed", true},
         {"1.2.840.10008.1.2.8.1", "deflate/zlib", true},
         {"1.2.840.10008.1.2.4.50", "jpeg/libjpeg-turbo", DICOMPIX_WITH_LIBJPEG_TURBO != 0},
-        {"1.2.840.10008.1.2.4.51", "jpeg/libjpeg-turbo (8-bit), jpeg-lossless/dicompix (12-bit)", true},
-        {"1.2.840.10008.1.2.4.53", "jpeg-lossless/dicompix", true},
-        {"1.2.840.10008.1.2.4.55", "jpeg-lossless/dicompix", true},
-        {"1.2.840.10008.1.2.4.57", "jpeg-lossless/dicompix", true},
-        {"1.2.840.10008.1.2.4.70", "jpeg-lossless/dicompix", true},
+        {"1.2.840.10008.1.2.4.51", "jpeg/libjpeg-turbo (8-bit), jpeg12/dcmtk (12-bit)",
+         DICOMPIX_WITH_LIBJPEG_TURBO != 0 && DICOMPIX_WITH_DCMTK != 0},
+        {"1.2.840.10008.1.2.4.53", "jpeg/libjpeg-turbo (8-bit), jpeg12/dcmtk (12-bit)",
+         DICOMPIX_WITH_LIBJPEG_TURBO != 0 && DICOMPIX_WITH_DCMTK != 0},
+        {"1.2.840.10008.1.2.4.55", "jpeg/libjpeg-turbo (8-bit), jpeg12/dcmtk (12-bit)",
+         DICOMPIX_WITH_LIBJPEG_TURBO != 0 && DICOMPIX_WITH_DCMTK != 0},
+        {"1.2.840.10008.1.2.4.57", "jpeg-lossless", true},
+        {"1.2.840.10008.1.2.4.70", "jpeg-lossless", true},
         {"1.2.840.10008.1.2.4.80", "jpeg-ls/charls", DICOMPIX_WITH_CHARLS != 0},
         {"1.2.840.10008.1.2.4.81", "jpeg-ls/charls", DICOMPIX_WITH_CHARLS != 0},
         {"1.2.840.10008.1.2.4.90", "jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPEG != 0},
         {"1.2.840.10008.1.2.4.91", "jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPEG != 0},
-        {"1.2.840.10008.1.2.4.201", "htj2k/openjph, jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPH != 0},
-        {"1.2.840.10008.1.2.4.202", "htj2k/openjph, jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPH != 0},
-        {"1.2.840.10008.1.2.4.203", "htj2k/openjph, jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPH != 0},
+        {"1.2.840.10008.1.2.4.201", "htj2k/openjph, jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPH != 0 || DICOMPIX_WITH_OPENJPEG != 0},
+        {"1.2.840.10008.1.2.4.202", "htj2k/openjph, jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPH != 0 || DICOMPIX_WITH_OPENJPEG != 0},
+        {"1.2.840.10008.1.2.4.203", "htj2k/openjph, jpeg2000/openjpeg", DICOMPIX_WITH_OPENJPH != 0 || DICOMPIX_WITH_OPENJPEG != 0},
         {"1.2.840.10008.1.2.4.110", "jpegxl/libjxl", DICOMPIX_WITH_JXL != 0},
         {"1.2.840.10008.1.2.4.111", "jpegxl/libjxl", DICOMPIX_WITH_JXL != 0},
         {"1.2.840.10008.1.2.4.112", "jpegxl/libjxl", DICOMPIX_WITH_JXL != 0},

@@ -16,7 +16,7 @@ std::shared_ptr<const frame_decoder> make_uncompressed_decoder();
 std::shared_ptr<const frame_encoder> make_uncompressed_encoder();
 std::shared_ptr<const frame_decoder> make_deflate_decoder();
 std::shared_ptr<const frame_encoder> make_deflate_encoder();
-std::shared_ptr<const frame_decoder> make_jpeg_lossless_decoder();   // 4.57, 4.70, 4.51 12-bit, 4.53/4.55
+std::shared_ptr<const frame_decoder> make_jpeg_lossless_decoder();   // 4.57, 4.70
 std::shared_ptr<const frame_encoder> make_jpeg_lossless_encoder();   // 4.70 (SV1), 4.57
 
 #if DICOMPIX_WITH_LIBJPEG_TURBO
@@ -37,6 +37,9 @@ std::shared_ptr<const frame_encoder> make_htj2k_openjph_encoder();    // 4.201, 
 #endif
 #if DICOMPIX_WITH_JXL
 std::shared_ptr<const frame_decoder> make_jpegxl_decoder();           // 4.110-4.112
+#endif
+#if DICOMPIX_WITH_DCMTK
+std::shared_ptr<const frame_decoder> make_jpeg12_dcmtk_decoder();     // 4.51, 4.53, 4.55 with 12-bit samples
 #endif
 
 } // namespace dicompix::codecs

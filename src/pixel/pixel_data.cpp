@@ -504,9 +504,12 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
     std::vector<std::byte> scratch;
     DICOMPIX_TRY(const std::span<const std::byte> codestream, frame_codestream(index, scratch));
     decode_options dopt;
+    dopt.transfer_syntax_uid = desc_->transfer_syntax_uid;
     dopt.strict = options_.strict;
     dopt.limits = &options_.limits;
     dopt.threads = std::max<std::uint32_t>(1, options_.codec_threads);
+    const transfer_syntax* syntax = find_transfer_syntax(desc_->transfer_syntax_uid);
+    const bool lossy = syntax != nullptr && syntax->lossy;
     error last_error;
     for (const frame_decoder* decoder : candidates) {
         // A decoder that cannot read the header (e.g. a 12-bit stream for an 8-bit backend) passes the
@@ -542,6 +545,9 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
             any_frame out = allocate_frame(desc_, shape, std::move(meta), options_.memory);
             const auto bytes = writable_bytes(out);
             DICOMPIX_TRY(decode_report report, decoder->decode(codestream, info, bytes, dopt));
+            if (lossy && report.precision > info.bits_stored) {
+                detail::clamp_to_bits_stored(bytes, info, report.precision);
+            }
             normalise_samples(bytes, info);
             out.visit([&](auto& f) {
                 frame_meta m = f.meta();

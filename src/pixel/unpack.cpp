@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "pixel/unpack.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -216,6 +217,37 @@ bool is_normalised(std::span<const std::byte> samples, const frame_info& info) n
                                     info.bits_stored, info.is_signed);
     });
     return ok;
+}
+
+void clamp_to_bits_stored(std::span<std::byte> samples, const frame_info& info, unsigned precision) noexcept {
+    if (info.element != pixel_data_element::integer || info.bits_allocated < 8 || precision <= info.bits_stored ||
+        precision > info.bits_allocated) {
+        return;
+    }
+    const unsigned stored = info.bits_stored;
+    dispatch_width(info.bits_allocated / 8U, [&](auto tag_value) {
+        using U = decltype(tag_value);
+        using S = std::make_signed_t<U>;
+        auto* p = reinterpret_cast<U*>(samples.data());
+        const std::size_t count = samples.size() / sizeof(U);
+        if (info.is_signed) {
+            const unsigned up = static_cast<unsigned>(sizeof(U) * 8) - precision;
+            const auto lo = static_cast<std::int64_t>(-(std::int64_t{1} << (stored - 1)));
+            const auto hi = static_cast<std::int64_t>((std::int64_t{1} << (stored - 1)) - 1);
+            for (std::size_t i = 0; i < count; ++i) {
+                const auto v = static_cast<std::int64_t>(static_cast<S>(static_cast<U>(p[i] << up)) >> up);
+                p[i] = static_cast<U>(static_cast<S>(std::clamp(v, lo, hi)));
+            }
+        } else {
+            const auto hi = static_cast<U>((std::uint64_t{1} << stored) - 1U);
+            const auto in_mask = precision >= sizeof(U) * 8 ? static_cast<U>(~U{0})
+                                                            : static_cast<U>((U{1} << precision) - 1U);
+            for (std::size_t i = 0; i < count; ++i) {
+                const U v = static_cast<U>(p[i] & in_mask);
+                p[i] = v > hi ? hi : v;
+            }
+        }
+    });
 }
 
 } // namespace detail

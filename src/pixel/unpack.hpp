@@ -22,6 +22,11 @@ void unpack_native(std::span<const std::byte> stored, std::uint64_t first_bit, c
 /// Allocated, or High Bit != Bits Stored - 1).
 [[nodiscard]] bool may_need_normalisation(const frame_info& info) noexcept;
 
+/// Lossy codecs overshoot: a sample decoded at a precision above Bits Stored may exceed the Bits Stored
+/// range (e.g. 10-bit data in a 12-bit JPEG). Masking would wrap white to black, so such samples are
+/// clamped to the range instead (signed: after sign extension from the codestream precision).
+void clamp_to_bits_stored(std::span<std::byte> samples, const frame_info& info, unsigned precision) noexcept;
+
 /// True when every sample already equals its normalised value (so a view can be served as is).
 [[nodiscard]] bool is_normalised(std::span<const std::byte> samples, const frame_info& info) noexcept;
 

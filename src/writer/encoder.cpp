@@ -210,7 +210,8 @@ result<void> dataset_encoder::write_element(const element& e, buffered_writer& o
 }
 
 result<void> dataset_encoder::write_dataset(const dataset& ds, buffered_writer& out,
-                                            const std::function<bool(tag)>& hooked, const element_hook& hook) {
+                                            const std::function<bool(tag)>& hooked, const element_hook& hook,
+                                            const std::function<std::optional<std::uint64_t>(const element&)>& hooked_size) {
     const auto elements = ordered(ds);
     for (std::size_t i = 0; i < elements.size(); ++i) {
         const element& e = *elements[i];
@@ -221,13 +222,18 @@ result<void> dataset_encoder::write_dataset(const dataset& ds, buffered_writer& 
         if (is_group_length(e.tag())) {
             // Retired group lengths (PS3.5 §7.2) are recomputed for what is written, so they stay true.
             std::uint64_t length = 0;
-            bool hooked_group = false;
+            bool unknown = false;
             for (std::size_t j = i + 1; j < elements.size() && elements[j]->tag().group() == e.tag().group(); ++j) {
-                hooked_group = hooked_group || (hooked && hooked(elements[j]->tag()));
-                length += element_size(*elements[j], enc_);
+                if (hooked && hooked(elements[j]->tag())) {
+                    const auto size = hooked_size ? hooked_size(*elements[j]) : std::nullopt;
+                    unknown = unknown || !size;
+                    length += size.value_or(0);
+                } else {
+                    length += element_size(*elements[j], enc_);
+                }
             }
-            if (hooked_group || length > 0xFFFFFFFFULL) {
-                continue; // cannot know (streamed pixel data): drop the retired element
+            if (unknown || length > 0xFFFFFFFFULL) {
+                continue; // not known before streaming (encapsulated pixel data): drop the retired element
             }
             write_header(out, e.tag(), vr::UL, 4, enc_);
             out.put32(static_cast<std::uint32_t>(length), enc_.big_endian);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -81,7 +82,8 @@ public:
     /// Writes the elements of ds in tag order. `hook` (may be empty) takes over elements for which
     /// `hooked(tag)` is true.
     result<void> write_dataset(const dataset& ds, buffered_writer& out, const std::function<bool(tag)>& hooked = {},
-                               const element_hook& hook = {});
+                               const element_hook& hook = {},
+                               const std::function<std::optional<std::uint64_t>(const element&)>& hooked_size = {});
     /// Bytes write_dataset would produce for ds (without hooks).
     [[nodiscard]] std::uint64_t dataset_size(const dataset& ds, encoding enc) const;
     /// Writes one element header (tag, VR, length) in encoding `enc`.

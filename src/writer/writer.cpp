@@ -286,6 +286,8 @@ public:
     result<void> update_attributes(dataset& ds, dataset& meta);
     result<void> write_pixel_element(const element& original, buffered_writer& out, const dataset_encoder& enc);
     result<void> write_eot_placeholder(buffered_writer& out, const dataset_encoder& enc);
+    /// Encoded size of a hooked element when it is known before writing (native pixel data, the EOT).
+    [[nodiscard]] std::optional<std::uint64_t> hooked_size(const element& e, encoding enc) const;
     result<void> patch_tables(buffered_writer& out);
 
     pixel_plan plan;
@@ -502,6 +504,27 @@ result<void> file_writer::write_eot_placeholder(buffered_writer& out, const data
     enc.write_header(out, tags::ExtendedOffsetTableLengths, vr::OV, length, enc.enc());
     out.zeros(length);
     return {};
+}
+
+std::optional<std::uint64_t> file_writer::hooked_size(const element& e, encoding enc) const {
+    if (e.tag() == tags::ExtendedOffsetTable || e.tag() == tags::ExtendedOffsetTableLengths) {
+        return plan.use_eot ? std::optional<std::uint64_t>(12 + std::uint64_t{plan.frames} * 8) : std::uint64_t{0};
+    }
+    if (plan.target == nullptr || plan.target->encapsulated) {
+        return std::nullopt;
+    }
+    std::uint64_t bytes = 0;
+    if (plan.copy_native) {
+        bytes = plan.source->native_bytes().size();
+    } else {
+        const auto bits = plan.out.native_frame_bits();
+        if (!bits) {
+            return std::nullopt;
+        }
+        bytes = (*bits * plan.frames + 7) / 8;
+    }
+    const vr v = plan.out.bits_allocated > 8 ? vr::OW : vr::OB;
+    return dataset_encoder::header_size(e.tag(), v, enc) + bytes + (bytes & 1U);
 }
 
 result<void> file_writer::write_native(const element& original, buffered_writer& out, const dataset_encoder& enc) {
@@ -786,6 +809,7 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
         // Pixel data is planned even when nothing changes, so that byte order, VR and padding are right.
         pixel_options popt;
         popt.registry = options.registry;
+        popt.limits = options.limits;
         auto opened = pixel_data::open(file, popt);
         if (!opened) {
             if (needs_pixels || target->uid != file.transfer_syntax_uid()) {
@@ -849,7 +873,8 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
             ratio_value_offset = out.position() + encoder.dataset_size(before, enc) +
                                  dataset_encoder::header_size(tags::LossyImageCompressionRatio, vr::DS, enc) + ratio_prefix;
         }
-        DICOMPIX_TRY_VOID(encoder.write_dataset(ds, out, hooked, hook));
+        const auto size_of = [&](const element& e) { return writer.hooked_size(e, enc); };
+        DICOMPIX_TRY_VOID(encoder.write_dataset(ds, out, hooked, hook, size_of));
         DICOMPIX_TRY_VOID(writer.patch_tables(out));
         if (lossy_here && writer.encoded_bytes > 0) {
             const double ratio = static_cast<double>(writer.encoded_raw_bytes) / static_cast<double>(writer.encoded_bytes);

@@ -4,6 +4,7 @@
 // multi-frame, 1-bit frames that start mid-byte, zero-copy views and the real-file tolerances.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <memory_resource>
@@ -719,6 +720,56 @@ TEST(Colour, ConvertFrameToRgb) {
     ASSERT_TRUE(convert_to_rgb(f, 8));
     EXPECT_EQ(f.meta().photometric_interpretation, photometric::rgb);
     EXPECT_EQ(f.get_if<std::uint8_t>()->get(0, 0, 2), 128);
+}
+
+} // namespace
+} // namespace dicompix
+
+namespace dicompix {
+namespace {
+
+TEST(PixelParallel, EveryFrameOnceOnSeveralThreads) {
+    image im;
+    im.rows = 1;
+    im.columns = 2;
+    im.frames = "64";
+    std::vector<std::uint16_t> values;
+    bytes data;
+    for (std::uint16_t i = 0; i < 128; ++i) {
+        const auto b = encode<std::uint16_t>({static_cast<std::uint16_t>(i * 3)}, true);
+        data.insert(data.end(), b.begin(), b.end());
+    }
+    im.big_endian = true; // forces owned, converted frames
+    auto o = open(build(im, data));
+    std::vector<std::atomic<int>> seen(64);
+    std::atomic<std::uint64_t> sum{0};
+    const auto r = for_each_frame(o.pixels, 4, [&](std::uint32_t i, any_frame&& f) -> result<void> {
+        seen[i].fetch_add(1);
+        sum += f.get_if<std::uint16_t>()->get(1, 0);
+        return {};
+    });
+    ASSERT_TRUE(r) << r.error().to_string();
+    for (auto& s : seen) {
+        EXPECT_EQ(s.load(), 1);
+    }
+    std::uint64_t expected = 0;
+    for (std::uint64_t i = 0; i < 64; ++i) {
+        expected += (2 * i + 1) * 3;
+    }
+    EXPECT_EQ(sum.load(), expected);
+    // An error from the callback stops the work and is returned.
+    const auto stop = for_each_frame(o.pixels, 3, [&](std::uint32_t i, any_frame&&) -> result<void> {
+        if (i == 10) {
+            return failure(errc::invalid_argument, "stop here");
+        }
+        return {};
+    });
+    ASSERT_FALSE(stop);
+    EXPECT_NE(stop.error().message.find("stop here"), std::string::npos);
+    EXPECT_EQ(for_each_frame(o.pixels, 2, [](std::uint32_t, any_frame&&) -> result<void> { return {}; }, 70, 80)
+                  .error()
+                  .code,
+              errc::frame_out_of_range);
 }
 
 } // namespace

@@ -22,6 +22,9 @@ struct limits {
     std::uint64_t max_frame_bytes{std::uint64_t{1} << 32};   ///< one decoded frame (bytes)
     std::uint64_t max_total_decoded_bytes{std::uint64_t{1} << 36}; ///< all frames of one pixel data (bytes)
     std::uint32_t max_jpeg_scans{256};                       ///< progressive JPEG scans per frame
+    /// Parser warnings recorded per file; further ones are only counted, in one last warning (a file of
+    /// a million stray delimiters would otherwise cost ~150 bytes of warning per 8 input bytes).
+    std::uint32_t max_warnings{1000};
 };
 
 /// A leniency that was applied, or something odd worth knowing. Strict mode turns the recoverable

@@ -102,11 +102,13 @@ public:
                  std::uint16_t samples, frame_meta meta, std::pmr::memory_resource* memory = nullptr)
         : desc_(std::move(desc)), meta_(meta), rows_(rows), columns_(columns), samples_(samples),
           buffer_(std::size_t{rows} * columns * samples * sizeof(T), memory) {}
-    /// A read-only view of `samples`; `keepalive` owns the bytes.
+    /// A read-only view of `samples`; `keepalive` owns the bytes. `memory` is where the copy made on the
+    /// first write comes from (nullptr: new/delete).
     static native_frame view(std::shared_ptr<const pixel_description> desc, std::uint32_t rows,
                              std::uint32_t columns, std::uint16_t samples, frame_meta meta, const T* data,
-                             std::shared_ptr<const void> keepalive) {
+                             std::shared_ptr<const void> keepalive, std::pmr::memory_resource* memory = nullptr) {
         native_frame f;
+        f.memory_ = memory;
         f.desc_ = std::move(desc);
         f.meta_ = meta;
         f.rows_ = rows;
@@ -189,7 +191,7 @@ private:
     }
     T* mutable_data() {
         if (view_ != nullptr) {
-            frame_buffer copy(size() * sizeof(T), nullptr);
+            frame_buffer copy(size() * sizeof(T), memory_);
             std::memcpy(copy.data(), view_, size() * sizeof(T));
             buffer_ = std::move(copy);
             view_ = nullptr;
@@ -206,6 +208,7 @@ private:
     std::uint16_t samples_{0};
     const T* view_{nullptr};
     std::shared_ptr<const void> keepalive_;
+    std::pmr::memory_resource* memory_{nullptr}; ///< for the copy-on-write of a view
     frame_buffer buffer_;
     bool modified_{false};
 };
@@ -292,7 +295,15 @@ struct pixel_options {
     /// Strict: short Pixel Data, codestream/description mismatches and index inconsistencies are errors;
     /// lenient: complete frames are served and the oddity is recorded as a warning.
     bool strict{false};
-    /// Where owned frame buffers come from (nullptr: new/delete).
+    /// Where owned frame buffers come from (nullptr: new/delete): every frame pixel_data::frame() returns
+    /// that owns its samples (native unpack, every decoder's output, and the copy a zero-copy view makes on
+    /// its first write) is one allocation of decoded_frame_bytes() from this resource, 64-byte aligned,
+    /// returned to it when the frame (and every copy of it) is destroyed; the resource must outlive them.
+    /// Not from it: the small frame metadata, a scratch copy of a frame's codestream when it spans several
+    /// fragments, and what a backend allocates inside one decode (OpenJPEG's component planes, libjpeg's
+    /// work buffers), all freed before frame() returns. Calls into the resource come from whichever thread
+    /// decodes or destroys a frame, so share one resource between threads only if it is thread-safe
+    /// (std::pmr::synchronized_pool_resource, not unsynchronized_pool_resource or monotonic_buffer_resource).
     std::pmr::memory_resource* memory{nullptr};
     /// Decoders for encapsulated frames (nullptr: codec_registry::builtin()).
     const codec_registry* registry{nullptr};
@@ -365,6 +376,14 @@ public:
     [[nodiscard]] std::string_view decoder_name() const;
     [[nodiscard]] const pixel_options& options() const noexcept { return options_; }
 
+    /// Tells the OS that the source pages holding frames [first, last) will not be read again soon
+    /// (madvise(MADV_DONTNEED) on the whole pages inside their bytes). The pages are file-backed: they stay in
+    /// the page cache and are read back transparently if touched, so this changes no data; it only keeps the
+    /// resident set of a process that streams through a large mapped file near the frames in use instead of
+    /// the whole file. Zero-copy views of those frames stay valid. No-op unless the source is a memory-mapped
+    /// file (read_file); pages shared with frames outside the range are kept. Thread-safe.
+    void release_pages(std::uint32_t first, std::uint32_t last) const noexcept;
+
     /// Iterates frames as result<any_frame>, decoding each on dereference.
     class iterator {
     public:
@@ -401,6 +420,7 @@ private:
     frame_index_method method_{frame_index_method::native};
     bool big_endian_{false};
     bool native_ob_{false};
+    bool mapped_{false}; ///< the source is a read-only file mapping (release_pages may drop its pages)
 };
 
 /// Decodes frames [first, last) of `pixels` on `threads` threads (0: std::thread::hardware_concurrency())
@@ -411,6 +431,17 @@ private:
 result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
                             const std::function<result<void>(std::uint32_t, any_frame&&)>& fn,
                             std::uint32_t first = 0, std::uint32_t last = ~std::uint32_t{0});
+
+/// Decodes frames [first, last) of `pixels` on `threads` threads (0: std::thread::hardware_concurrency())
+/// and hands each to `fn(index, frame)` on the calling thread, in increasing index order (what a writer of
+/// ordered output needs). Workers decode at most `window` frames ahead of the one being handed over
+/// (0: 2 x threads), so memory stays at about `window` decoded frames whatever the frame count.
+/// With threads == 1 no thread is started. Stops at the first error in frame order and returns it.
+/// Errors: frame_out_of_range, and those of pixel_data::frame and fn.
+result<void> for_each_frame_ordered(const pixel_data& pixels, std::uint32_t threads,
+                                    const std::function<result<void>(std::uint32_t, any_frame&&)>& fn,
+                                    std::uint32_t first = 0, std::uint32_t last = ~std::uint32_t{0},
+                                    std::uint32_t window = 0);
 
 // ---- normalisation and colour helpers --------------------------------------------------------------
 

@@ -106,6 +106,11 @@ struct write_options {
     int deflate_level{6};
     /// Implementation Version Name written to (0002,0013).
     std::string implementation_version{"DICOMPIX_010"};
+    /// Frames decoded and re-encoded in parallel by this many worker threads (0: one per hardware thread;
+    /// 1: all on the calling thread). The output is byte-identical whatever the count: the calling thread
+    /// writes frames in order through a reorder window of 2 x threads frames, so memory stays at about that
+    /// many decoded + encoded frames. Encoders and decoders must be thread-safe (the built-ins are).
+    std::uint32_t threads{1};
     /// Limits for decoding source frames that are re-packed or re-encoded (reliability.md §4.10: one
     /// limits object, checked centrally); the defaults are those of pixel_options.
     dicompix::limits limits{};

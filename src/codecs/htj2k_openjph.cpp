@@ -170,7 +170,11 @@ template <class T, std::size_t Stride>
 void store_line(const ojph::si32* src, std::size_t count, std::byte* dst, ojph::si32 lo, ojph::si32 hi) noexcept {
     for (std::size_t i = 0; i < count; ++i) {
         // Clamped to the codestream's range (the 9/7 path can overshoot it); two's complement for signed.
-        const auto v = static_cast<T>(static_cast<std::uint32_t>(std::clamp(src[i], lo, hi)));
+        // Selects on values, not std::clamp's references, so that GCC vectorises the loop.
+        ojph::si32 c = src[i];
+        c = c < lo ? lo : c;
+        c = c > hi ? hi : c;
+        const auto v = static_cast<T>(static_cast<std::uint32_t>(c));
         std::memcpy(dst + i * Stride * sizeof(T), &v, sizeof(T));
     }
 }

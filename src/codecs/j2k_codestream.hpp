@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -729,8 +730,14 @@ inline result<void> check_packet_data(const layout& l, std::string_view backend)
         if (q + 2 > limit) {
             break;
         }
+        // memchr skips to the next 0xFF (vectorised in libc; packet data holds few of them).
         for (std::size_t i = q + 2; i + 1 < limit; ++i) {
-            if (b[i] != std::byte{0xFF} || std::to_integer<unsigned>(b[i + 1]) < 0x90U) {
+            const void* ff = std::memchr(b.data() + i, 0xFF, limit - 1 - i);
+            if (ff == nullptr) {
+                break;
+            }
+            i = static_cast<std::size_t>(static_cast<const std::byte*>(ff) - b.data());
+            if (std::to_integer<unsigned>(b[i + 1]) < 0x90U) {
                 continue;
             }
             const unsigned code = std::to_integer<unsigned>(b[i + 1]);

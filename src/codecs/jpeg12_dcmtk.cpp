@@ -32,26 +32,13 @@
 #endif
 
 #include "codecs/factories.hpp"
+#include "codecs/jpeg_markers.hpp"
 #include "dicompix/transfer_syntax.hpp"
 
 namespace dicompix::codecs {
 namespace {
 
-constexpr std::uint8_t m_soi = 0xD8;
-constexpr std::uint8_t m_eoi = 0xD9;
-constexpr std::uint8_t m_sos = 0xDA;
-constexpr std::uint8_t m_dht = 0xC4;
-constexpr std::uint8_t m_dac = 0xCC;
-constexpr std::uint8_t m_rst0 = 0xD0;
-constexpr std::uint8_t m_rst7 = 0xD7;
-
-constexpr bool is_sof(std::uint8_t m) noexcept {
-    return m >= 0xC0 && m <= 0xCF && m != m_dht && m != m_dac && m != 0xC8;
-}
-
-std::string at(std::size_t pos) { return " at codestream byte " + std::to_string(pos); }
-
-inline std::uint32_t be16(const std::uint8_t* p) noexcept { return (std::uint32_t{p[0]} << 8) | p[1]; }
+using namespace jpeg;
 
 /// What the walk over the marker segments found.
 struct stream_layout {
@@ -63,25 +50,6 @@ struct stream_layout {
     std::size_t scans{0};
     std::size_t nonsequential_scans{0}; ///< sequential-frame scans with Ss/Se/Ah/Al not 0/63/0/0
 };
-
-/// Position of the marker that ends the entropy-coded data starting at pos (RSTn stay inside).
-std::size_t skip_entropy_data(std::span<const std::uint8_t> d, std::size_t pos) noexcept {
-    while (pos + 1 < d.size()) {
-        if (d[pos] != 0xFF) {
-            ++pos;
-            continue;
-        }
-        const std::uint8_t next = d[pos + 1];
-        if (next == 0x00 || (next >= m_rst0 && next <= m_rst7)) {
-            pos += 2;
-        } else if (next == 0xFF) {
-            ++pos;
-        } else {
-            return pos;
-        }
-    }
-    return d.size();
-}
 
 /// Reads the frame header; with `whole` the walk continues to EOI and counts the scans (T.81 B.2.3).
 result<stream_layout> walk(std::span<const std::uint8_t> d, bool whole, std::size_t max_scans) {

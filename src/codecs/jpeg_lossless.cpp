@@ -17,27 +17,13 @@
 #include <vector>
 
 #include "codecs/factories.hpp"
+#include "codecs/jpeg_markers.hpp"
 #include "dicompix/transfer_syntax.hpp"
 
 namespace dicompix::codecs {
 namespace {
 
-// Marker codes (T.81 Table B.1).
-constexpr std::uint8_t m_tem = 0x01;
-constexpr std::uint8_t m_sof3 = 0xC3;
-constexpr std::uint8_t m_dht = 0xC4;
-constexpr std::uint8_t m_dac = 0xCC;
-constexpr std::uint8_t m_rst0 = 0xD0;
-constexpr std::uint8_t m_rst7 = 0xD7;
-constexpr std::uint8_t m_soi = 0xD8;
-constexpr std::uint8_t m_eoi = 0xD9;
-constexpr std::uint8_t m_sos = 0xDA;
-constexpr std::uint8_t m_dnl = 0xDC;
-constexpr std::uint8_t m_dri = 0xDD;
-
-constexpr bool is_sof(std::uint8_t m) noexcept {
-    return m >= 0xC0 && m <= 0xCF && m != m_dht && m != m_dac && m != 0xC8;
-}
+using namespace jpeg;
 
 std::string hex_marker(std::uint8_t m) {
     static constexpr char digits[] = "0123456789ABCDEF";
@@ -56,9 +42,6 @@ std::string describe_sof(std::uint8_t m) {
     }
 }
 
-std::string at(std::size_t pos) { return " at codestream byte " + std::to_string(pos); }
-
-inline std::uint32_t be16(const std::uint8_t* p) noexcept { return (std::uint32_t{p[0]} << 8) | p[1]; }
 
 struct component_spec {
     std::uint8_t id{0};
@@ -188,26 +171,6 @@ result<frame_spec> parse_sof3(std::span<const std::uint8_t> s, std::size_t pos) 
         }
     }
     return f;
-}
-
-/// Skips one entropy-coded segment (and the RSTn markers inside a scan) and returns the position of
-/// the marker that ends the scan (its 0xFF byte), or the data size.
-std::size_t skip_entropy_data(std::span<const std::uint8_t> d, std::size_t pos) noexcept {
-    while (pos + 1 < d.size()) {
-        if (d[pos] != 0xFF) {
-            ++pos;
-            continue;
-        }
-        const std::uint8_t next = d[pos + 1];
-        if (next == 0x00 || (next >= m_rst0 && next <= m_rst7)) {
-            pos += 2;
-        } else if (next == 0xFF) {
-            ++pos;
-        } else {
-            return pos;
-        }
-    }
-    return d.size();
 }
 
 /// Reads the frame header (and, when Y is 0, the DNL after the first scan, T.81 B.2.5).

@@ -109,10 +109,21 @@ std::string dataset::decode(std::string_view raw, bool* exact) const {
     if (exact != nullptr) {
         *exact = true;
     }
-    const std::string_view term = first_term(charset_);
-    const bool multi = charset_.find('\\') != std::string_view::npos;
-    if (is_ascii(raw) && raw.find('\x1b') == std::string_view::npos) {
+    std::string_view term = first_term(charset_);
+    bool multi = charset_.find('\\') != std::string_view::npos;
+    const bool escapes = raw.find('\x1b') != std::string_view::npos;
+    if (is_ascii(raw) && !escapes) {
         return std::string(raw);
+    }
+    std::string single_byte_term;
+    if (!escapes && term.starts_with("ISO 2022 IR ")) {
+        // Without escape sequences only the initial designation is in effect, and that is the first
+        // value of Specific Character Set (PS3.5 §6.1.2.5.3): "ISO 2022 IR 100" (alone or first of
+        // several) decodes exactly like "ISO_IR 100" (PS3.3 Table C.12-3).
+        single_byte_term.assign("ISO_IR ");
+        single_byte_term += term.substr(12);
+        term = single_byte_term;
+        multi = false;
     }
     if (term == "ISO_IR 192") {
         return std::string(raw);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "dicompix/dictionary.hpp"
 
@@ -22,7 +23,9 @@ element element::owning(dicompix::tag t, dicompix::vr v, std::vector<std::byte> 
 
 element element::from_string(dicompix::tag t, dicompix::vr v, std::string_view value) {
     std::vector<std::byte> bytes(value.size() + (value.size() & 1U));
-    std::memcpy(bytes.data(), value.data(), value.size());
+    if (!value.empty()) {
+        std::memcpy(bytes.data(), value.data(), value.size());
+    }
     if ((value.size() & 1U) != 0) {
         // PS3.5 §6.2: UI values are padded with NUL, other strings with space.
         bytes.back() = v == vr::UI ? std::byte{0} : std::byte{' '};

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "dicompix/dataset.hpp"
+#include "string_values.hpp"
 
 namespace dicompix {
 
@@ -41,30 +42,8 @@ result<std::span<const std::byte>> binary_value(const element& e, std::size_t si
 
 namespace {
 
-bool is_padding(char c) noexcept { return c == ' ' || c == '\0'; }
-
-/// VRs whose leading spaces are insignificant (PS3.5 Table 6.2-1).
-bool strips_leading(vr v) noexcept {
-    switch (v) {
-    case vr::AE: case vr::AS: case vr::CS: case vr::DA: case vr::DS: case vr::DT: case vr::IS: case vr::TM:
-    case vr::UI: case vr::SH: case vr::LO:
-        return true;
-    default:
-        return false;
-    }
-}
-
-std::string_view trim(std::string_view s, vr v) noexcept {
-    while (!s.empty() && is_padding(s.back())) {
-        s.remove_suffix(1);
-    }
-    if (strips_leading(v)) {
-        while (!s.empty() && s.front() == ' ') {
-            s.remove_prefix(1);
-        }
-    }
-    return s;
-}
+using detail::is_padding;
+using detail::trim;
 
 std::string_view as_chars(std::span<const std::byte> bytes) noexcept {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};

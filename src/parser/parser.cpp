@@ -135,11 +135,26 @@ public:
         if (options_.strict) {
             return failure(code, std::move(message), offset, path_string());
         }
-        warnings_.push_back(warning{offset, path_string(), std::move(message)});
+        note(offset, std::move(message));
         return {};
     }
+    /// Records a warning; beyond limits::max_warnings they are only counted (reliability.md §4.3:
+    /// zero-progress structures such as a million stray delimiters must not cost unbounded memory).
     void note(std::uint64_t offset, std::string message) {
+        if (warnings_.size() >= options_.limits.max_warnings) {
+            ++suppressed_warnings_;
+            return;
+        }
         warnings_.push_back(warning{offset, path_string(), std::move(message)});
+    }
+    /// Adds the count of warnings that were not recorded, once parsing is done.
+    void finish() {
+        if (suppressed_warnings_ != 0) {
+            warnings_.push_back(warning{~std::uint64_t{0}, {},
+                                        std::to_string(suppressed_warnings_) +
+                                            " more warnings not recorded (limits::max_warnings)"});
+            suppressed_warnings_ = 0;
+        }
     }
     failure fail(errc code, std::uint64_t offset, std::string message) const {
         return failure(code, std::move(message), offset, path_string());
@@ -163,6 +178,7 @@ private:
     std::vector<warning>& warnings_;
     std::vector<path_step> path_;
     std::uint64_t element_count_{0};
+    std::uint64_t suppressed_warnings_{0};
     bool stopped_{false};
 };
 
@@ -714,6 +730,7 @@ result<dicom_file> file_parser::parse(byte_source source, std::string_view force
 
     byte_reader dr(dataset_bytes, origin);
     DICOMPIX_TRY_VOID(parser.parse_dataset(dr, file.dataset_, enc, 0, false, true));
+    parser.finish();
     file.stopped_before_pixel_data_ = parser.stopped_before_pixel_data();
     return file;
 }

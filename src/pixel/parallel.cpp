@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dicompix/pixel.hpp"
+#include "pixel/ordered.hpp"
 
 namespace dicompix {
 
@@ -64,6 +65,35 @@ result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
         return failure(std::move(first_error));
     }
     return {};
+}
+
+result<void> for_each_frame_ordered(const pixel_data& pixels, std::uint32_t threads,
+                                    const std::function<result<void>(std::uint32_t, any_frame&&)>& fn,
+                                    std::uint32_t first, std::uint32_t last, std::uint32_t window) {
+    last = std::min(last, pixels.frame_count());
+    if (first > last) {
+        return failure(errc::frame_out_of_range,
+                       "frames " + std::to_string(first) + ".." + std::to_string(last) + " asked");
+    }
+    if (threads == 0) {
+        threads = std::max(1U, std::thread::hardware_concurrency());
+    }
+    if (window == 0) {
+        window = 2 * threads;
+    }
+    const auto decode = [&pixels](std::uint32_t i) -> result<any_frame> {
+        auto frame = pixels.frame(i);
+        if (!frame) {
+            error e = std::move(frame).error();
+            if (e.message.find("frame ") != 0) {
+                e.message = "frame " + std::to_string(i) + ": " + e.message;
+            }
+            return failure(std::move(e));
+        }
+        return frame;
+    };
+    return detail::ordered_parallel<any_frame>(first, last, threads, window, decode,
+                                               [&fn](std::uint32_t i, any_frame&& f) { return fn(i, std::move(f)); });
 }
 
 } // namespace dicompix

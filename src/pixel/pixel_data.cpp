@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // pixel_data: indexing frames (native byte ranges, or fragments per PS3.5 §A.4) and decoding one frame.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -303,6 +306,7 @@ result<pixel_data> pixel_data::open(const dicom_file& file, const dataset& ds, c
     pixel_data p;
     p.options_ = options;
     p.keepalive_ = file.source().owner();
+    p.mapped_ = file.source().is_mapped();
     parse_options describe_options;
     describe_options.limits = options.limits;
     describe_options.strict = options.strict;
@@ -391,24 +395,24 @@ any_frame allocate_frame(const std::shared_ptr<const pixel_description>& desc, c
 
 template <class T>
 any_frame make_view(const std::shared_ptr<const pixel_description>& desc, const frame_info& shape, frame_meta meta,
-                    const std::byte* data, std::shared_ptr<const void> keepalive) {
+                    const std::byte* data, std::shared_ptr<const void> keepalive, std::pmr::memory_resource* memory) {
     return native_frame<T>::view(desc, shape.rows, shape.columns, shape.samples_per_pixel, std::move(meta),
-                                 reinterpret_cast<const T*>(data), std::move(keepalive));
+                                 reinterpret_cast<const T*>(data), std::move(keepalive), memory);
 }
 
 any_frame view_frame(const std::shared_ptr<const pixel_description>& desc, const frame_info& shape, frame_meta meta,
-                     const std::byte* data, std::shared_ptr<const void> keepalive) {
+                     const std::byte* data, std::shared_ptr<const void> keepalive, std::pmr::memory_resource* m) {
     switch (shape.type()) {
-    case sample_type::u8: return make_view<std::uint8_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::i8: return make_view<std::int8_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::u16: return make_view<std::uint16_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::i16: return make_view<std::int16_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::u32: return make_view<std::uint32_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::i32: return make_view<std::int32_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::u64: return make_view<std::uint64_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::i64: return make_view<std::int64_t>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::f32: return make_view<float>(desc, shape, std::move(meta), data, std::move(keepalive));
-    case sample_type::f64: return make_view<double>(desc, shape, std::move(meta), data, std::move(keepalive));
+    case sample_type::u8: return make_view<std::uint8_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i8: return make_view<std::int8_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u16: return make_view<std::uint16_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i16: return make_view<std::int16_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u32: return make_view<std::uint32_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i32: return make_view<std::int32_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u64: return make_view<std::uint64_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i64: return make_view<std::int64_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::f32: return make_view<float>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::f64: return make_view<double>(desc, shape, std::move(meta), data, std::move(keepalive), m);
     }
     return {};
 }
@@ -454,7 +458,7 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
         if (direct && reinterpret_cast<std::uintptr_t>(start) % info.bytes_per_sample() == 0) {
             const std::span<const std::byte> stored(start, frame_bits / 8);
             if (detail::is_normalised(stored, info)) {
-                return view_frame(desc_, shape, std::move(meta), start, keepalive_);
+                return view_frame(desc_, shape, std::move(meta), start, keepalive_, options_.memory);
             }
         }
         any_frame out = allocate_frame(desc_, shape, std::move(meta), options_.memory);
@@ -583,6 +587,45 @@ result<std::vector<any_frame>> pixel_data::frames() const {
         out.push_back(std::move(f));
     }
     return out;
+}
+
+void pixel_data::release_pages(std::uint32_t first, std::uint32_t last) const noexcept {
+    last = std::min(last, frame_count_);
+    if (!mapped_ || first >= last || !desc_) {
+        return;
+    }
+    const std::byte* begin = nullptr;
+    const std::byte* end = nullptr;
+    if (!desc_->encapsulated) {
+        const auto bits = desc_->frame.native_frame_bits();
+        if (!bits || native_.empty()) {
+            return;
+        }
+        begin = native_.data() + std::min<std::uint64_t>(*bits * first / 8, native_.size());
+        end = native_.data() + std::min<std::uint64_t>((*bits * last + 7) / 8, native_.size());
+    } else {
+        const auto& frags = encapsulated_->fragments;
+        const frame_fragments a = frame_index_[first];
+        const frame_fragments b = frame_index_[last - 1];
+        if (a.count == 0 || b.count == 0 || std::size_t{b.first} + b.count > frags.size()) {
+            return;
+        }
+        begin = frags[a.first].bytes.data();
+        const auto& tail = frags[b.first + b.count - 1].bytes;
+        end = tail.data() + tail.size();
+    }
+    // Whole pages strictly inside [begin, end): a page shared with a neighbouring frame stays.
+    const long page_size = ::sysconf(_SC_PAGESIZE);
+    if (page_size <= 0) {
+        return;
+    }
+    const auto page = static_cast<std::uintptr_t>(page_size);
+    const std::uintptr_t from = (reinterpret_cast<std::uintptr_t>(begin) + page - 1) / page * page;
+    const std::uintptr_t to = reinterpret_cast<std::uintptr_t>(end) / page * page;
+    if (to > from) {
+        // A read-only private file mapping: dropped pages are re-read from the file if touched again.
+        ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    }
 }
 
 std::string_view pixel_data::decoder_name() const {

@@ -58,8 +58,10 @@ void planar_samples(const std::byte* in, std::byte* out, std::size_t pixels, std
 
 /// Y0 Y1 Cb Cr per pixel pair -> Y Cb Cr per pixel (PS3.3 C.7.6.3.1.2 YBR_FULL_422), the frame taken
 /// as one run of pixels (as pydicom and DCMTK do), so an odd pixel count ends with a half pair.
+/// `available` is the number of bytes readable from `in`.
 template <class U>
-void upsample_samples(const std::byte* in, std::byte* out, std::size_t pixels, bool swap) noexcept {
+void upsample_samples(const std::byte* in, std::size_t available, std::byte* out, std::size_t pixels,
+                      bool swap) noexcept {
     const std::size_t pairs = pixels / 2;
     for (std::size_t i = 0; i < pairs; ++i) {
         const std::byte* g = in + i * 4 * sizeof(U);
@@ -71,10 +73,22 @@ void upsample_samples(const std::byte* in, std::byte* out, std::size_t pixels, b
         std::memcpy(out + i * 6 * sizeof(U), px, sizeof px);
     }
     if ((pixels & 1U) != 0) {
-        const std::byte* g = in + pairs * 4 * sizeof(U);
+        // The half pair is read as a full group (Y0, unused, Cb, Cr) when the data holds one; the frame
+        // size (native_frame_bits(): 2 samples per pixel) only guarantees its first 2 samples, so without
+        // the group the last pixel takes the chroma of the previous pair. Reading +2/+3 unconditionally
+        // went past the input (heap-buffer-overflow found by the adversarial suite under ASan).
+        const std::size_t at = pairs * 4 * sizeof(U);
+        const std::byte* g = in + at;
         const U y0 = load<U>(g, swap);
-        const U cb = load<U>(g + 2 * sizeof(U), swap);
-        const U cr = load<U>(g + 3 * sizeof(U), swap);
+        U cb = load<U>(g + sizeof(U), swap);
+        U cr = cb;
+        if (available >= at + 4 * sizeof(U)) {
+            cb = load<U>(g + 2 * sizeof(U), swap);
+            cr = load<U>(g + 3 * sizeof(U), swap);
+        } else if (pairs > 0) {
+            cb = load<U>(g - 2 * sizeof(U), swap);
+            cr = load<U>(g - sizeof(U), swap);
+        }
         const U px[3] = {y0, cb, cr};
         std::memcpy(out + pairs * 6 * sizeof(U), px, sizeof px);
     }
@@ -189,7 +203,7 @@ void unpack_native(std::span<const std::byte> stored, std::uint64_t first_bit, c
     dispatch_width(width, [&](auto tag_value) {
         using U = decltype(tag_value);
         if (subsampled) {
-            upsample_samples<U>(in, out.data(), pixels, swap);
+            upsample_samples<U>(in, stored.size() - static_cast<std::size_t>(first_bit / 8), out.data(), pixels, swap);
         } else if (info.planar_configuration == 1 && info.samples_per_pixel > 1) {
             planar_samples<U>(in, out.data(), pixels, info.samples_per_pixel, swap);
         } else {
@@ -276,7 +290,7 @@ void upsample_422(std::span<const std::byte> subsampled, std::span<std::byte> ou
                   std::size_t sample_bytes) noexcept {
     dispatch_width(sample_bytes, [&](auto tag_value) {
         using U = decltype(tag_value);
-        upsample_samples<U>(subsampled.data(), out.data(), pixels, false);
+        upsample_samples<U>(subsampled.data(), subsampled.size(), out.data(), pixels, false);
     });
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "dicompix/parser.hpp"
 #include "dicompix/tags.hpp"
@@ -17,6 +18,7 @@
 #include "dicompix/writer.hpp"
 #include "io/checked_math.hpp"
 #include "parser/inflate.hpp"
+#include "pixel/ordered.hpp"
 #include "writer/encoder.hpp"
 
 namespace dicompix {
@@ -300,6 +302,9 @@ public:
 private:
     result<void> write_native(const element& original, buffered_writer& out, const dataset_encoder& enc);
     result<void> write_encapsulated(buffered_writer& out, const dataset_encoder& enc);
+    [[nodiscard]] std::uint32_t frame_threads() const noexcept {
+        return options_.threads != 0 ? options_.threads : std::max(1U, std::thread::hardware_concurrency());
+    }
 
     const write_options& options_;
     std::vector<warning>& warnings_;
@@ -356,8 +361,34 @@ result<void> file_writer::plan_pixels(const pixel_edits* edits, const transfer_s
     }
     const bool same_syntax = src != nullptr && src->encapsulated() && src->description().transfer_syntax_uid == plan.target_uid;
     plan.copy_encapsulated = same_syntax;
+    // Offset tables are chosen on every path, copies included (the requested table is written; frames keep
+    // a Basic Offset Table when they are copied through).
+    const auto choose_tables = [&] {
+        // Offsets beyond 32 bits need the Extended Offset Table (PS3.5 §A.4); decide from the uncompressed size.
+        const auto raw = detail::checked_mul(plan.out.decoded_frame_bytes().value_or(0), plan.frames);
+        plan.use_eot = options_.table == offset_table::extended ||
+                       (options_.table == offset_table::basic && raw && *raw > 0xF0000000ULL && plan.frames > 1);
+        if (plan.use_eot && plan.copy_encapsulated) {
+            // PS3.3 C.7.6.3.1.8: an Extended Offset Table only where each frame is entirely in one fragment.
+            const auto index = src->frame_index();
+            for (std::uint32_t i = 0; i < plan.frames && i < index.size(); ++i) {
+                if (!source_frame_changed(plan, i) && index[i].count != 1) {
+                    warnings_.push_back(warning{~std::uint64_t{0}, "(7FE0,0001)",
+                                                "frame " + std::to_string(i) + " is copied in " +
+                                                    std::to_string(index[i].count) +
+                                                    " fragments: a Basic Offset Table is written instead of the "
+                                                    "Extended Offset Table (PS3.3 C.7.6.3.1.8)"});
+                    plan.use_eot = false;
+                    plan.use_bot = true;
+                    return;
+                }
+            }
+        }
+        plan.use_bot = options_.table == offset_table::basic && !plan.use_eot;
+    };
     if (same_syntax && !any_change) {
         plan.out = src->info();
+        choose_tables();
         return {};
     }
     // The first frame that needs encoding is decoded now: its colour space is the encoder's input.
@@ -369,6 +400,7 @@ result<void> file_writer::plan_pixels(const pixel_edits* edits, const transfer_s
         }
     }
     if (!first_needed) {
+        choose_tables();
         return {};
     }
     DICOMPIX_TRY(const any_frame first, plan_frame(plan, *first_needed));
@@ -388,8 +420,9 @@ result<void> file_writer::plan_pixels(const pixel_edits* edits, const transfer_s
             // Ask every encoder of the syntax why not, for a useful message.
             for (const auto& e : registry.encoders()) {
                 auto why = e->can_encode(plan.target_uid, plan.out, options_.encode);
+                // "X encodes only <syntax>" is an encoder of another syntax; any other refusal is the reason.
                 if (!why && why.error().code == errc::cannot_encode &&
-                    why.error().message.find("only") == std::string::npos) {
+                    why.error().message.find("encodes only") == std::string::npos) {
                     return failure(errc::cannot_encode, std::string(e->name()) + ": " + why.error().message);
                 }
             }
@@ -420,11 +453,7 @@ result<void> file_writer::plan_pixels(const pixel_edits* edits, const transfer_s
     if (!plan.copy_encapsulated) {
         plan.out.photometric_interpretation = plan.colour;
     }
-    // Offsets beyond 32 bits need the Extended Offset Table (PS3.5 §A.4); decide from the uncompressed size.
-    const auto raw = detail::checked_mul(plan.out.decoded_frame_bytes().value_or(0), plan.frames);
-    plan.use_eot = options_.table == offset_table::extended || (options_.table == offset_table::basic && raw &&
-                                                                 *raw > 0xF0000000ULL && plan.frames > 1);
-    plan.use_bot = options_.table == offset_table::basic && !plan.use_eot;
+    choose_tables();
     return {};
 }
 
@@ -543,10 +572,29 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
         const bool swap = width > 1 && plan.source->native_big_endian() != e.big_endian;
         const bool word_swapped_8bit = plan.source->native_big_endian() && original.vr() == vr::OW && width == 1;
         if (!swap && !word_swapped_8bit) {
-            out.put(bytes);
+            // In blocks of whole frames, releasing each block's mapped pages once written: the resident set
+            // stays near one block instead of growing to the whole (possibly multi-GB) element.
+            const std::uint64_t frame_bytes = std::max<std::uint64_t>(1, f.native_frame_bits().value_or(8) / 8);
+            const std::uint32_t per_block = static_cast<std::uint32_t>(
+                std::max<std::uint64_t>(1, (std::uint64_t{8} << 20) / frame_bytes));
+            const std::uint32_t count = plan.source->frame_count();
+            std::size_t at = 0;
+            for (std::uint32_t i = 0; i < count; i += per_block) {
+                const std::uint32_t end = std::min(count, i + per_block);
+                const std::size_t stop =
+                    end == count ? bytes.size() : static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                      std::uint64_t{end} * frame_bytes, bytes.size()));
+                out.put(bytes.subspan(at, stop - at));
+                at = stop;
+                plan.source->release_pages(i, end);
+            }
+            if (at < bytes.size()) {
+                out.put(bytes.subspan(at));
+            }
         } else {
             // Byte order changes: swap in blocks to keep memory at one block.
             constexpr std::size_t block = std::size_t{1} << 20;
+            const std::uint64_t frame_bytes_hint = f.native_frame_bits().value_or(0) / 8;
             std::vector<std::byte> tmp;
             for (std::size_t at = 0; at < bytes.size(); at += block) {
                 const auto part = bytes.subspan(at, std::min(block, bytes.size() - at));
@@ -557,6 +605,10 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
                                  tmp.begin() + static_cast<std::ptrdiff_t>(i + step));
                 }
                 out.put(tmp);
+                if (frame_bytes_hint != 0) {
+                    plan.source->release_pages(static_cast<std::uint32_t>(at / frame_bytes_hint),
+                                               static_cast<std::uint32_t>((at + part.size()) / frame_bytes_hint));
+                }
             }
         }
         if (padded != bytes.size()) {
@@ -575,22 +627,22 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
     enc.write_header(out, pixel_tag, pixel_vr, static_cast<std::uint32_t>(padded), e);
     native_packer packer(f, e.big_endian);
     std::vector<std::byte> chunk;
-    for (std::uint32_t i = 0; i < plan.frames; ++i) {
-        any_frame frame;
-        if (i == 0 && plan.first_frame) {
-            frame = std::move(*plan.first_frame);
-            plan.first_frame.reset();
-        } else {
-            DICOMPIX_TRY(frame, plan_frame(plan, i));
+    std::optional<any_frame> early = std::move(plan.first_frame);
+    plan.first_frame.reset();
+    // Decoding runs on the workers; packing (stateful for 1-bit data) and writing stay here, in order.
+    const auto produce = [&](std::uint32_t i) -> result<any_frame> {
+        if (i == 0 && early) {
+            return std::move(*early);
         }
-        if (i == 0 || frame.meta().photometric_interpretation != f.photometric_interpretation) {
-            if (frame.meta().photometric_interpretation != f.photometric_interpretation && plan.source != nullptr &&
-                frame.meta().photometric_interpretation != photometric::unknown) {
-                return failure(errc::inconsistent_dataset,
-                               "frame " + std::to_string(i) + " decodes to " +
-                                   std::string(to_string(frame.meta().photometric_interpretation)) + ", frame 0 to " +
-                                   std::string(to_string(f.photometric_interpretation)));
-            }
+        return plan_frame(plan, i);
+    };
+    const auto consume = [&](std::uint32_t i, any_frame&& frame) -> result<void> {
+        if (frame.meta().photometric_interpretation != f.photometric_interpretation && plan.source != nullptr &&
+            frame.meta().photometric_interpretation != photometric::unknown) {
+            return failure(errc::inconsistent_dataset,
+                           "frame " + std::to_string(i) + " decodes to " +
+                               std::string(to_string(frame.meta().photometric_interpretation)) + ", frame 0 to " +
+                               std::string(to_string(f.photometric_interpretation)));
         }
         chunk.clear();
         packer.pack(frame, chunk);
@@ -599,7 +651,16 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
         }
         out.put(chunk);
         ++frames_encoded;
+        if (plan.source != nullptr && i < plan.source->frame_count()) {
+            plan.source->release_pages(i, i + 1);
+        }
+        return {};
+    };
+    if (plan.source != nullptr) {
+        plan.source->release_pages(0, plan.source->frame_count()); // as in write_encapsulated
     }
+    DICOMPIX_TRY_VOID(detail::ordered_parallel<any_frame>(0, plan.frames, frame_threads(), 2 * frame_threads(),
+                                                          produce, consume));
     if (padded != bytes) {
         out.zeros(1);
     }
@@ -627,10 +688,33 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
             out.zeros(1); // PS3.5 §A.4: each fragment has even length
         }
     };
-    for (std::uint32_t i = 0; i < plan.frames; ++i) {
+    // Frames are decoded and encoded by workers (options_.threads) and written here in order, each one's
+    // source pages released once written, so memory stays near the reorder window whatever the file size.
+    struct prepared {
+        encoded_frame encoded;
+        std::uint64_t raw_bytes{0};
+        bool copy{false};
+        bool early{false};
+    };
+    const std::optional<std::uint32_t> ahead_index =
+        plan.ahead ? std::optional<std::uint32_t>(plan.ahead->first) : std::nullopt;
+    const auto produce = [&](std::uint32_t i) -> result<prepared> {
+        prepared p;
+        if (plan.copy_encapsulated && !source_frame_changed(plan, i)) {
+            p.copy = true;
+        } else if (ahead_index == i) {
+            p.early = true; // encoded while planning; taken from plan.ahead in consume (one thread)
+        } else {
+            DICOMPIX_TRY(const any_frame frame, plan_frame(plan, i));
+            DICOMPIX_TRY(p.encoded, encode_frame(plan, frame, options_));
+            p.raw_bytes = frame.bytes().size();
+        }
+        return p;
+    };
+    const auto consume = [&](std::uint32_t i, prepared&& p) -> result<void> {
         frame_offsets_[i] = out.position() - first_item;
         const std::uint64_t frame_start = out.position();
-        if (plan.copy_encapsulated && !source_frame_changed(plan, i)) {
+        if (p.copy) {
             // Byte-identical copy of the frame's fragments.
             const auto index = plan.source->frame_index()[i];
             const auto frags = plan.source->fragments();
@@ -644,26 +728,35 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
             }
             ++frames_copied;
         } else {
-            encoded_frame encoded;
-            if (plan.ahead && plan.ahead->first == i) {
-                encoded = std::move(plan.ahead->second);
+            if (p.early) {
+                p.encoded = std::move(plan.ahead->second);
                 plan.ahead.reset();
             } else {
-                DICOMPIX_TRY(const any_frame frame, plan_frame(plan, i));
-                DICOMPIX_TRY(encoded, encode_frame(plan, frame, options_));
-                encoded_raw_bytes += frame.bytes().size();
-                if (encoded.colour != plan.colour) {
+                encoded_raw_bytes += p.raw_bytes;
+                if (p.encoded.colour != plan.colour) {
                     return failure(errc::inconsistent_dataset,
-                                   "frame " + std::to_string(i) + " encodes to " + std::string(to_string(encoded.colour)) +
-                                       ", frame 0 to " + std::string(to_string(plan.colour)));
+                                   "frame " + std::to_string(i) + " encodes to " +
+                                       std::string(to_string(p.encoded.colour)) + ", frame 0 to " +
+                                       std::string(to_string(plan.colour)));
                 }
             }
-            encoded_bytes += encoded.codestream.size();
-            put_fragment(encoded.codestream);
+            encoded_bytes += p.encoded.codestream.size();
+            put_fragment(p.encoded.codestream);
             ++frames_encoded;
         }
         frame_lengths_[i] = out.position() - frame_start;
+        if (plan.source != nullptr && i < plan.source->frame_count()) {
+            plan.source->release_pages(i, i + 1);
+        }
+        return {};
+    };
+    if (plan.source != nullptr) {
+        // Drop the source pages the parser mapped while indexing fragments (the kernel maps up to 64 KiB
+        // around each item header it touched): from here on only the frames in flight are resident.
+        plan.source->release_pages(0, plan.source->frame_count());
     }
+    DICOMPIX_TRY_VOID(detail::ordered_parallel<prepared>(0, plan.frames, frame_threads(), 2 * frame_threads(), produce,
+                                                         consume));
     enc.write_header(out, sequence_delimitation_tag, vr::unknown, 0, e);
     if (frame_offsets_.back() > 0xFFFFFFFFULL && bot) {
         return failure(errc::write_error, "frame offsets exceed 32 bits: write with offset_table::extended");

@@ -36,7 +36,9 @@ void compare(const dataset& a, const dataset& b, std::uint32_t depth) {
     std::vector<const element*> y;
     // Group lengths (gggg,0000) are recomputed by the writer.
     for (const element& e : a) {
-        if (e.tag().element() != 0 && !rewritten_by_writer(e.tag())) {
+        // File Meta Elements found in the dataset body are moved to the meta group by the writer.
+        const bool stray_meta = depth == 0 && e.tag().group() == 0x0002;
+        if (e.tag().element() != 0 && !rewritten_by_writer(e.tag()) && !stray_meta) {
             x.push_back(&e);
         }
     }
@@ -104,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const write_options w = make_write_options(in.options);
     // The same frames the writer decodes (with w.limits) when it re-packs them.
-    const pixel_options popt = fuzz::make_pixel_options(in.options & ~fuzz::opt_strict);
+    const pixel_options popt = fuzz::make_pixel_options(static_cast<std::uint8_t>(in.options & ~fuzz::opt_strict));
     auto pixels = pixel_data::open(*file, popt);
     if (pixels && !fuzz::small_enough(pixels->info())) {
         return 0;
@@ -138,7 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             auto b = after->frame(i);
             DICOMPIX_FUZZ_CHECK(b.has_value());
-            DICOMPIX_FUZZ_CHECK(std::ranges::equal(a->bytes(), b->bytes()));
+            DICOMPIX_FUZZ_CHECK(a->bytes().size() == b->bytes().size());
+            // Frames encoded lossily (e.g. native Pixel Data in a file labelled JPEG Baseline, written
+            // back in that syntax: fuzz-roundtrip-d3cc8e73) change by design; the report says so.
+            if (!(report->lossy && report->frames_encoded > 0)) {
+                DICOMPIX_FUZZ_CHECK(std::ranges::equal(a->bytes(), b->bytes()));
+            }
         }
     }
 

@@ -231,11 +231,11 @@ dataset make_image(const image_spec& s) {
             dataset item;
             const std::array<std::uint16_t, 3> descriptor{count, 0, bits};
             item.set(element::from_numbers<std::uint16_t>(descriptor_tag, vr::US, descriptor));
-            std::vector<std::uint16_t> data(count);
-            for (std::size_t i = 0; i < data.size(); ++i) {
-                data[i] = static_cast<std::uint16_t>((i * 3U) & ((1U << bits) - 1U));
+            std::vector<std::uint16_t> entries(count);
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                entries[i] = static_cast<std::uint16_t>((i * 3U) & ((1U << bits) - 1U));
             }
-            item.set(element::from_numbers<std::uint16_t>(tags::LUTData, vr::OW, data));
+            item.set(element::from_numbers<std::uint16_t>(tags::LUTData, vr::OW, entries));
             return item;
         };
         ds.set(element::sequence(tags::ModalityLUTSequence, {lut_item(tags::LUTDescriptor, 4096, 12)}));

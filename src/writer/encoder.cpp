@@ -221,9 +221,16 @@ result<void> dataset_encoder::write_dataset(const dataset& ds, buffered_writer& 
         }
         if (is_group_length(e.tag())) {
             // Retired group lengths (PS3.5 §7.2) are recomputed for what is written, so they stay true.
+            // A duplicate of one (a malformed input) is dropped: it would count itself in the first.
+            if (i > 0 && elements[i - 1]->tag() == e.tag()) {
+                continue;
+            }
             std::uint64_t length = 0;
             bool unknown = false;
             for (std::size_t j = i + 1; j < elements.size() && elements[j]->tag().group() == e.tag().group(); ++j) {
+                if (elements[j]->tag() == e.tag()) {
+                    continue;
+                }
                 if (hooked && hooked(elements[j]->tag())) {
                     const auto size = hooked_size ? hooked_size(*elements[j]) : std::nullopt;
                     unknown = unknown || !size;

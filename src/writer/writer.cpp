@@ -813,6 +813,28 @@ std::string_view trim_uid(std::string_view s) {
     return s;
 }
 
+/// File Meta Elements found in the dataset body (a malformed input whose meta group ended early) move to
+/// the meta group, where they belong (PS3.10 §7.1; PS3.5 §7.1: group 0002 is never in the Data Set).
+/// A value the meta group already has wins. Written in the body they would be read back as meta.
+void move_stray_meta(dataset& ds, dataset& meta, std::vector<warning>& warnings) {
+    std::vector<tag> stray;
+    for (const element& e : ds) {
+        if (e.tag().group() == 0x0002) {
+            stray.push_back(e.tag());
+        }
+    }
+    for (const tag t : stray) {
+        if (const element* e = ds.find(t); e != nullptr) {
+            if (!meta.contains(t)) {
+                meta.set(*e);
+            }
+            warnings.push_back(warning{e->offset(), t.to_string(), "file meta element in the dataset moved to the meta group"});
+        }
+        while (ds.erase(t)) {
+        }
+    }
+}
+
 /// The regenerated file meta group (PS3.10 §7.1).
 dataset make_meta(const dataset& source_meta, const dataset& ds, std::string_view ts_uid,
                   const write_options& options) {
@@ -922,6 +944,7 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
 
     dataset ds = file.dataset();
     dataset source_meta = file.meta();
+    move_stray_meta(ds, source_meta, report.warnings);
     DICOMPIX_TRY_VOID(writer.update_attributes(ds, source_meta));
     const dataset meta = make_meta(source_meta, ds, uid, options);
 
@@ -1045,21 +1068,24 @@ result<write_report> write_dataset(const dataset& meta, const dataset& ds, byte_
     }
     uid = std::string(ts->uid);
     report.transfer_syntax_uid = uid;
+    dataset body = ds;
+    dataset source_meta = meta;
+    move_stray_meta(body, source_meta, report.warnings);
     buffered_writer w(out);
     if (options.part10) {
-        DICOMPIX_TRY_VOID(write_meta(make_meta(meta, ds, uid, options), w, report.warnings));
+        DICOMPIX_TRY_VOID(write_meta(make_meta(source_meta, body, uid, options), w, report.warnings));
     }
     dataset_encoder encoder({ts->explicit_vr, ts->big_endian}, options.undefined_length_sequences, report.warnings);
     if (ts->deflated) {
         DICOMPIX_TRY_VOID(w.flush());
         memory_sink plain;
         buffered_writer pw(plain);
-        DICOMPIX_TRY_VOID(encoder.write_dataset(ds, pw));
+        DICOMPIX_TRY_VOID(encoder.write_dataset(body, pw));
         DICOMPIX_TRY_VOID(pw.flush());
         DICOMPIX_TRY(std::vector<std::byte> deflated, detail::deflate_raw(plain.bytes(), options.deflate_level));
         DICOMPIX_TRY_VOID(out.write(deflated));
     } else {
-        DICOMPIX_TRY_VOID(encoder.write_dataset(ds, w));
+        DICOMPIX_TRY_VOID(encoder.write_dataset(body, w));
         DICOMPIX_TRY_VOID(w.flush());
     }
     report.bytes_written = out.position();

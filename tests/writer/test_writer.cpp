@@ -381,6 +381,53 @@ TEST(Writer, FileSinkAndUid) {
     EXPECT_EQ(write_file(source, "/nonexistent-dir/x.dcm").error().code, errc::io_error);
 }
 
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-4a37acf7.dcm): a group length element read twice
+// was recomputed twice, the first counting the second at its original (huge) size, so writing the result
+// again gave other bytes. Duplicates are dropped; the length counts what is written.
+TEST(Writer, DuplicateGroupLengthIsWrittenOnceAndStable) {
+    dicom_builder b(true, false);
+    b.ul(tag(0x0008, 0x0000), {999});
+    b.ul(tag(0x0008, 0x0000), {12345});
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4");
+    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1"));
+    const bytes first = write_to_memory(f, write_options{});
+    const dicom_file g = parse(first);
+    std::size_t group_lengths = 0;
+    for (const element& e : g.dataset()) {
+        if (e.tag() == tag(0x0008, 0x0000)) {
+            ++group_lengths;
+            // (0008,0016) UI 26 bytes + (0008,0018) UI 8 bytes, explicit VR headers of 8 bytes each.
+            EXPECT_EQ(e.get<std::uint32_t>().value(), 8U + 26U + 8U + 8U);
+        }
+    }
+    EXPECT_EQ(group_lengths, 1U);
+    EXPECT_EQ(write_to_memory(g, write_options{}), first);
+}
+
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-7e3b3f26.dcm): File Meta Elements in the dataset
+// body were written there, and a reader takes them for part of the meta group (whose length then lies).
+TEST(Writer, StrayMetaElementsMoveToTheMetaGroup) {
+    dicom_builder b(true, false);
+    // Out of order, as in the fuzz input: a group 0002 element right after the meta group would be read
+    // as part of it.
+    b.str(tags::PatientID, vr::LO, "P1");
+    b.str(tags::MediaStorageSOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.2");
+    dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1"));
+    ASSERT_TRUE(f.dataset().contains(tags::MediaStorageSOPClassUID));
+    memory_sink sink;
+    auto report = write(f, sink, write_options{});
+    ASSERT_TRUE(report) << report.error().to_string();
+    ASSERT_FALSE(report->warnings.empty());
+    const dicom_file g = parse(sink.bytes());
+    EXPECT_TRUE(g.warnings().empty());
+    EXPECT_FALSE(g.dataset().contains(tags::MediaStorageSOPClassUID));
+    ASSERT_TRUE(g.meta().contains(tags::MediaStorageSOPClassUID));
+    // The meta group's own value wins over the stray one.
+    EXPECT_EQ(g.meta().find(tags::MediaStorageSOPClassUID)->string().value(), "1.2.840.10008.5.1.4.1.1.7");
+    EXPECT_TRUE(g.dataset().contains(tags::PatientID));
+}
+
 TEST(Writer, UnknownTargetIsAnError) {
     const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
     write_options options;

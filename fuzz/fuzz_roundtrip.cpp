@@ -61,8 +61,16 @@ void compare(const dataset& a, const dataset& b, std::uint32_t depth) {
             }
             continue;
         }
-        auto a_bytes = e.bytes();
+        std::vector<std::byte> a_bytes(e.bytes().begin(), e.bytes().end());
         auto b_bytes = f.bytes();
+        // Written in the other byte order: binary values come back swapped (whole values only; a trailing
+        // partial value is copied as is, like the writer does).
+        if (const std::size_t unit = byte_swap_unit(e.vr()); unit > 1 && e.big_endian() != f.big_endian()) {
+            for (std::size_t k = 0; k + unit <= a_bytes.size(); k += unit) {
+                std::reverse(a_bytes.begin() + static_cast<std::ptrdiff_t>(k),
+                             a_bytes.begin() + static_cast<std::ptrdiff_t>(k + unit));
+            }
+        }
         // The writer pads odd values to even length (PS3.5 §7.1.1).
         if (b_bytes.size() == a_bytes.size() + 1 && (a_bytes.size() & 1U) != 0) {
             b_bytes = b_bytes.first(a_bytes.size());
@@ -131,7 +139,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (pixels) {
         auto after = pixel_data::open(*again, popt);
         DICOMPIX_FUZZ_CHECK(after.has_value());
-        DICOMPIX_FUZZ_CHECK(after->frame_count() == pixels->frame_count());
+        // Short 1-bit Pixel Data of odd length: the pad byte the writer must add (PS3.5 §7.1.1) can complete
+        // the last partial frame (fuzz-roundtrip-2163fc2a: 8837 bytes of 100-bit frames, 706 complete, 707 with
+        // the pad). The frames both serve must be equal.
+        DICOMPIX_FUZZ_CHECK(after->frame_count() == pixels->frame_count() ||
+                            (pixels->info().bits_allocated == 1 && after->frame_count() == pixels->frame_count() + 1));
         const std::uint32_t n = std::min(pixels->frame_count(), fuzz::max_frames_decoded);
         for (std::uint32_t i = 0; i < n; ++i) {
             auto a = pixels->frame(i);

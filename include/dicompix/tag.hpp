@@ -95,4 +95,10 @@ inline constexpr std::size_t vr_count = static_cast<std::size_t>(vr::unknown) + 
     }
 }
 
+/// Size of the units whose bytes a change of byte order reverses: binary_value_size, except AT, which is an
+/// ordered pair of 16-bit values (PS3.5 §6.2), so each half is swapped and the group stays first.
+[[nodiscard]] constexpr std::size_t byte_swap_unit(vr v) noexcept {
+    return v == vr::AT ? 2 : binary_value_size(v);
+}
+
 } // namespace dicompix

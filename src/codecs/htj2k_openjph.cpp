@@ -458,6 +458,11 @@ public:
         if (uid != uids::htj2k && options.quality != 0) {
             return refuse(std::string(uid) + " is lossless only (quality must be 0)");
         }
+        // PS3.5 §8.2.4 (and §8.2.14 for HTJ2K): PALETTE COLOR with the lossless syntaxes only; lossy coding of
+        // the indices would change the colours.
+        if (options.quality != 0 && info.photometric_interpretation == photometric::palette_color) {
+            return refuse("lossy coding of PALETTE COLOR indices would change the colours");
+        }
         return {};
     }
 

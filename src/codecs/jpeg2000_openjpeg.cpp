@@ -403,6 +403,11 @@ public:
         if (uid == uids::jpeg_2000_lossless && options.quality != 0) {
             return refuse("1.2.840.10008.1.2.4.90 is lossless only (quality must be 0)");
         }
+        // PS3.5 §8.2.4 (and §8.2.14 for HTJ2K): PALETTE COLOR with the lossless syntaxes only; lossy coding of
+        // the indices would change the colours.
+        if (options.quality != 0 && info.photometric_interpretation == photometric::palette_color) {
+            return refuse("lossy coding of PALETTE COLOR indices would change the colours");
+        }
         return {};
     }
 

@@ -32,7 +32,7 @@ void append_value(std::vector<std::byte>& out, const element& e, bool big_endian
     const auto value = e.bytes();
     const std::size_t start = out.size();
     out.insert(out.end(), value.begin(), value.end());
-    const std::size_t size = binary_value_size(e.vr());
+    const std::size_t size = byte_swap_unit(e.vr());
     if (size > 1 && e.big_endian() != big_endian) {
         for (std::size_t i = start; i + size <= out.size(); i += size) {
             std::reverse(out.begin() + static_cast<std::ptrdiff_t>(i),
@@ -193,7 +193,7 @@ result<void> dataset_encoder::write_element(const element& e, buffered_writer& o
         v = vr::UN;
     }
     write_header(out, e.tag(), v, static_cast<std::uint32_t>(padded), enc);
-    const std::size_t size = binary_value_size(e.vr());
+    const std::size_t size = byte_swap_unit(e.vr());
     if (size > 1 && e.big_endian() != enc.big_endian) {
         std::vector<std::byte> converted;
         converted.reserve(padded);

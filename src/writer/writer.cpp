@@ -206,6 +206,7 @@ struct pixel_plan {
     const transfer_syntax* target{nullptr};
     std::string target_uid;
     frame_info out{};               ///< description of what is written
+    frame_info encoder_input{};     ///< description of the decoded frames handed to the encoder
     std::uint32_t frames{0};
     bool copy_native{false};        ///< native -> native, unchanged: copy the element's bytes
     bool copy_encapsulated{false};  ///< unchanged frames' fragments are copied through
@@ -231,7 +232,9 @@ result<any_frame> plan_frame(const pixel_plan& plan, std::uint32_t i) {
 }
 
 result<encoded_frame> encode_frame(const pixel_plan& plan, const any_frame& f, const write_options& options) {
-    return plan.encoder->encode(f.bytes(), plan.out, plan.target_uid, options.encode);
+    // Not plan.out: once the first frame is encoded, out carries the codestream's colour (YBR_FULL_422 for RGB
+    // into JPEG Baseline), while every frame handed to the encoder is still in the decoded colour space.
+    return plan.encoder->encode(f.bytes(), plan.encoder_input, plan.target_uid, options.encode);
 }
 
 /// Packs decoded frames into native bytes of the target byte order (PS3.5 §8.1.1; Annex D for 1-bit).
@@ -434,6 +437,7 @@ result<void> file_writer::plan_pixels(const pixel_edits* edits, const transfer_s
         plan.encoder = encoders.front();
     }
     // Encode it now: its colour space and lossiness decide attributes written before the pixel data.
+    plan.encoder_input = plan.out;
     {
         DICOMPIX_TRY(encoded_frame enc, encode_frame(plan, first, options_));
         plan.colour = enc.colour;
@@ -513,13 +517,13 @@ result<void> file_writer::update_attributes(dataset& ds, dataset& meta) {
             ds.set(text_element(tags::SOPInstanceUID, vr::UI, uid));
             meta.set(text_element(tags::MediaStorageSOPInstanceUID, vr::UI, uid));
         }
-        if (const element* it = ds.find(tags::ImageType); it != nullptr && it->value_count() > 0) {
-            auto values = it->strings();
-            std::string joined = "DERIVED";
-            for (std::size_t i = 1; i < values.size(); ++i) {
-                joined += "\\" + std::string(values[i]);
-            }
-            ds.set(text_element(tags::ImageType, vr::CS, joined));
+        // PS3.3 C.7.6.1.1.2: value 1 becomes DERIVED, the others stay. From the raw value, not strings(): an
+        // Image Type read as UN (explicit VR UN, PS3.5 §6.2.2) holds the same backslash-separated text.
+        if (const element* it = ds.find(tags::ImageType); it != nullptr && !it->raw_string().empty()) {
+            const std::string_view value = it->raw_string();
+            const std::size_t rest = value.find('\\');
+            ds.set(text_element(tags::ImageType, vr::CS,
+                                "DERIVED" + std::string(rest == std::string_view::npos ? "" : value.substr(rest))));
         }
     }
     return {};
@@ -882,7 +886,13 @@ const transfer_syntax* resolve_target(const dicom_file& file, const write_option
         uid = std::string(file.transfer_syntax_uid());
         const transfer_syntax* ts = find_transfer_syntax(uid);
         if (ts == nullptr) {
+            // An unknown (private or corrupt) UID: the dataset was read with a detected encoding, so it is
+            // written in that encoding under that encoding's UID. Keeping the unknown UID would make
+            // readers guess again (fuzz-roundtrip-6d44d041: the guess flipped to big endian).
             ts = file.transfer_syntax();
+            if (ts != nullptr) {
+                uid = std::string(ts->uid);
+            }
         }
         return ts;
     }
@@ -906,6 +916,11 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
         return failure(errc::unsupported_transfer_syntax, "dicompix does not write " + std::string(target->name));
     }
     report.transfer_syntax_uid = uid;
+    if (options.transfer_syntax.empty() && uid != file.transfer_syntax_uid()) {
+        report.warnings.push_back(warning{~std::uint64_t{0}, "(0002,0010)",
+                                          "unknown transfer syntax " + std::string(file.transfer_syntax_uid()) +
+                                              " written as " + uid + ", the encoding it was read with"});
+    }
 
     file_writer writer(options, report.warnings);
     std::optional<pixel_data> own_pixels;

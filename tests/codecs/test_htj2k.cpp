@@ -190,6 +190,12 @@ TEST(Htj2kEncoder, RefusesWhatItCannotCarry) {
     image_desc four = mono(8, 8, 8, 8);
     four.spp = 4;
     EXPECT_FALSE(encoder().can_encode(ht_lossless, four.info(), {}));
+    frame_info palette = mono(8, 8, 8, 8).info();
+    palette.photometric_interpretation = photometric::palette_color;
+    EXPECT_TRUE(encoder().can_encode(ht_lossless, palette, {}));
+    const auto lossy_palette = encoder().can_encode(ht_lossy, palette, lossy);
+    ASSERT_FALSE(lossy_palette);
+    EXPECT_EQ(lossy_palette.error().code, errc::cannot_encode);
 }
 
 // ---- codestreams made by ojph_compress, compared with ojph_expand -------------------------------------

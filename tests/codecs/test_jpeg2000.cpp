@@ -195,6 +195,12 @@ TEST(Jpeg2000Encoder, RefusesWhatItCannotCarry) {
     frame_info flt = mono(8, 8, 32, 32).info();
     flt.element = pixel_data_element::float32;
     EXPECT_FALSE(encoder().can_encode(j2k_lossless, flt, {}));
+    frame_info palette = mono(8, 8, 8, 8).info();
+    palette.photometric_interpretation = photometric::palette_color;
+    EXPECT_TRUE(encoder().can_encode(j2k_lossless, palette, {}));
+    const auto lossy_palette = encoder().can_encode(j2k_lossy, palette, lossy);
+    ASSERT_FALSE(lossy_palette);
+    EXPECT_EQ(lossy_palette.error().code, errc::cannot_encode);
     encode_options bad;
     bad.quality = 0.5;
     const auto r = encoder().can_encode(j2k_lossy, mono(8, 8, 8, 8).info(), bad);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <cstring>
 
+#include "dicompix/codec.hpp"
 #include "dicompix/parser.hpp"
 #include "dicompix/pixel.hpp"
 #include "dicompix/tags.hpp"
@@ -224,16 +228,22 @@ TEST(Writer, ChangedFrameIsWritten) {
     (void)wrong;
 }
 
-TEST(Writer, ReplaceAllUpdatesTheDescription) {
-    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+/// 8-bit RGB frames of rows x columns.
+frame_info rgb8(std::uint32_t rows, std::uint32_t columns) {
     frame_info info;
-    info.rows = 2;
-    info.columns = 3;
+    info.rows = rows;
+    info.columns = columns;
     info.samples_per_pixel = 3;
     info.bits_allocated = 8;
     info.bits_stored = 8;
     info.high_bit = 7;
     info.photometric_interpretation = photometric::rgb;
+    return info;
+}
+
+TEST(Writer, ReplaceAllUpdatesTheDescription) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    const frame_info info = rgb8(2, 3);
     std::vector<any_frame> frames;
     for (int k = 0; k < 2; ++k) {
         native_frame<std::uint8_t> f(nullptr, 2, 3, 3, {});
@@ -365,6 +375,89 @@ TEST(Writer, UntouchedCompressedFramesAreCopiedByteIdentical) {
     EXPECT_EQ(changed_pixels.frame_as<std::int16_t>(2).value().get(3, 2), pixels.frame_as<std::int16_t>(2).value().get(3, 2));
 }
 
+/// Three 16x16 RGB frames of different smooth colours: a colour transform applied to one frame only shows.
+pixel_edits rgb_frames() {
+    std::vector<any_frame> frames;
+    for (std::size_t k = 0; k < 3; ++k) {
+        native_frame<std::uint8_t> f(nullptr, 16, 16, 3, {});
+        auto s = f.mutable_samples();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const std::size_t x = (i / 3) % 16;
+            const std::size_t c = i % 3;
+            s[i] = static_cast<std::uint8_t>(c == 0 ? 200 - 40 * k : c == 1 ? 40 + 60 * k + x : 100 + 4 * x);
+        }
+        frames.emplace_back(std::move(f));
+    }
+    return pixel_edits::replace_all(rgb8(16, 16), std::move(frames)).value();
+}
+
+// Every frame is handed to the encoder in its decoded colour space. The first encoded frame sets the written
+// Photometric Interpretation (YBR_FULL_422, YBR_RCT); frames 1.. were once described to the encoder with it,
+// so JPEG Baseline skipped the RGB -> YCbCr conversion and JPEG 2000 the RCT for every frame but the first.
+TEST(Writer, EveryFrameGetsTheColourTransform) {
+    const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
+    const pixel_edits edits = rgb_frames();
+    const auto original = parse(write_to_memory(source, {}, &edits));
+    const auto expected = all_samples(original);
+    for (const std::string_view uid : {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.90"}) {
+        if (codec_registry::builtin().encoders_for(uid, edits.info(), {}).empty()) {
+            continue; // built without the codec
+        }
+        write_options options;
+        options.transfer_syntax = std::string(uid);
+        const auto written = parse(write_to_memory(original, options));
+        const auto got = all_samples(written);
+        ASSERT_EQ(got.size(), expected.size()) << uid;
+        std::int64_t worst = 0;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            worst = std::max(worst, std::abs(got[i] - expected[i]));
+        }
+        EXPECT_LE(worst, uid == "1.2.840.10008.1.2.4.90" ? 0 : 8) << uid;
+        if (uid == "1.2.840.10008.1.2.4.90") {
+            EXPECT_EQ(written.dataset().string(tags::PhotometricInterpretation).value(), "YBR_RCT");
+            // COD (FF52) follows SIZ: Lcod, Scod, then SGcod = progression, layers (2 bytes), MCT (T.800 A.6.1).
+            auto pixels = pixel_data::open(written).value();
+            const std::array<std::byte, 2> cod_marker{std::byte{0xFF}, std::byte{0x52}};
+            for (const auto& fragment : pixels.fragments()) {
+                const auto b = fragment.bytes;
+                const auto cod = std::search(b.begin(), b.end(), cod_marker.begin(), cod_marker.end());
+                ASSERT_LT(cod + 8, b.end());
+                EXPECT_EQ(cod[8], std::byte{1}) << "fragment without the RCT";
+            }
+        }
+    }
+}
+
+// An Image Type read as UN (explicit VR UN for a standard attribute, as in pydicom's explicit_VR-UN.dcm) kept only
+// DERIVED when a lossy write replaced value 1: values 2..n must stay (PS3.3 C.7.6.1.1.2).
+TEST(Writer, LossyWriteKeepsImageTypeValuesReadAsUn) {
+    dicom_builder b(true, false);
+    b.element(tags::ImageType, vr::UN, test::to_bytes("ORIGINAL\\PRIMARY\\AXIAL"));
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4");
+    b.us(tags::SamplesPerPixel, {1}).str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.us(tags::Rows, {8}).us(tags::Columns, {8}).us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8});
+    b.us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
+    bytes pixels(64);
+    for (std::size_t i = 0; i < pixels.size(); ++i) {
+        pixels[i] = static_cast<std::byte>(i * 4);
+    }
+    b.element(tags::PixelData, vr::OB, pixels);
+    const auto source = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1"));
+    ASSERT_EQ(source.dataset().find(tags::ImageType)->vr(), vr::UN);
+    write_options options;
+    options.transfer_syntax = "1.2.840.10008.1.2.4.50";
+    const frame_info info = pixel_data::open(source).value().info();
+    if (codec_registry::builtin().encoders_for(options.transfer_syntax, info, {}).empty()) {
+        GTEST_SKIP() << "built without a JPEG Baseline encoder";
+    }
+    const auto written = parse(write_to_memory(source, options));
+    const element* image_type = written.dataset().find(tags::ImageType);
+    ASSERT_NE(image_type, nullptr);
+    EXPECT_EQ(image_type->vr(), vr::CS);
+    EXPECT_EQ(image_type->raw_string(), "DERIVED\\PRIMARY\\AXIAL");
+}
+
 TEST(Writer, FileSinkAndUid) {
     const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
     const std::string path = ::testing::TempDir() + "/dicompix_writer_test.dcm";
@@ -426,6 +519,39 @@ TEST(Writer, StrayMetaElementsMoveToTheMetaGroup) {
     // The meta group's own value wins over the stray one.
     EXPECT_EQ(g.meta().find(tags::MediaStorageSOPClassUID)->string().value(), "1.2.840.10008.5.1.4.1.1.7");
     EXPECT_TRUE(g.dataset().contains(tags::PatientID));
+}
+
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-6d44d041.dcm): a file whose Transfer Syntax UID is
+// unknown was written back under that UID, so readers had to guess the encoding again (and guessed big endian).
+TEST(Writer, UnknownSourceSyntaxIsWrittenUnderTheDetectedOne) {
+    dicom_builder b(true, false);
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.str(tag(0x4903, 0x0010), vr::LO, "ACME");
+    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.99999"));
+    memory_sink sink;
+    auto report = write(f, sink, write_options{});
+    ASSERT_TRUE(report) << report.error().to_string();
+    EXPECT_EQ(report->transfer_syntax_uid, "1.2.840.10008.1.2.1");
+    EXPECT_FALSE(report->warnings.empty());
+    const dicom_file g = parse(sink.bytes());
+    EXPECT_EQ(g.transfer_syntax_uid(), "1.2.840.10008.1.2.1");
+    EXPECT_TRUE(g.warnings().empty());
+}
+
+// AT is an ordered pair of 16-bit values (PS3.5 §6.2): a change of byte order swaps each half and keeps the
+// group first. (Reversing all four bytes, as for UL, turned (0028,0009) into (0009,0028).)
+TEST(Writer, AttributeTagsKeepGroupFirstAcrossByteOrders) {
+    for (const bool from_big : {false, true}) {
+        dicom_builder b(true, from_big);
+        b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+        b.us(tags::FrameIncrementPointer, {0x0018, 0x1063}, vr::AT);
+        const dicom_file f = parse(dicom_builder::part10(b.data(), from_big ? "1.2.840.10008.1.2.2" : "1.2.840.10008.1.2.1"));
+        ASSERT_EQ(f.dataset().find(tags::FrameIncrementPointer)->to_tag().value(), tag(0x0018, 0x1063));
+        write_options w;
+        w.transfer_syntax = from_big ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2.2";
+        const dicom_file g = parse(write_to_memory(f, w));
+        EXPECT_EQ(g.dataset().find(tags::FrameIncrementPointer)->to_tag().value(), tag(0x0018, 0x1063)) << from_big;
+    }
 }
 
 TEST(Writer, UnknownTargetIsAnError) {

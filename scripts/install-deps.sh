@@ -12,9 +12,9 @@ build_packages="build-essential cmake ninja-build pkg-config git
   libturbojpeg0-dev libjpeg62-turbo-dev libcharls-dev libopenjp2-7-dev libopenjph-dev libjxl-dev
   libdcmtk-dev python3 python3-pydicom python3-numpy"
 test_packages="libgtest-dev libgmock-dev clang libclang-rt-14-dev
-  dcmtk libgdcm-tools
+  dcmtk libgdcm-tools python3-gdcm
   libopenjp2-tools openjph-tools libjpeg-turbo-progs"
-bench_packages="libbenchmark-dev hyperfine python3-gdcm grokj2k-tools time"
+bench_packages="libbenchmark-dev hyperfine grokj2k-tools time"
 
 packages="$build_packages"
 for arg in "$@"; do

@@ -36,9 +36,9 @@ since pydicom 2.3 ignores the EOT, give the same frames as the fragments; pixel_
 
 Default run: every check, on a sample: the smallest file of each decoded pixel description (Bits Allocated,
 Bits Stored < Bits Allocated, Samples per Pixel, signedness, photometric, multi-frame) and of each source
-transfer syntax (one and several fragments per frame), plus every file named in KNOWN_DIFFERENCES: about 55
-of the ~250 files, 2 minutes with 2 workers. --full (or DICOMPIX_FULL_ORACLE=1) runs every file (about 25
-minutes on one loaded core); --only TEXT (repeatable) runs the matching files.
+transfer syntax (one and several fragments per frame), plus every file named in KNOWN_DIFFERENCES: 55 of the
+253 files, 2 to 2.5 minutes with 2 workers on a loaded 2-core machine. --full (or DICOMPIX_FULL_ORACLE=1) runs
+every file (about 14 minutes with 1 worker); --only TEXT (repeatable) runs the matching files.
 
 usage: transcode_oracle.py --dicompix BIN --corpus DIR [--jobs N] [--full] [--only TEXT]... [--verbose]
                            [--json FILE]

@@ -82,7 +82,11 @@ std::vector<mutation> variants_of(const std::string& name, std::size_t size, swe
             const std::size_t at = pick(in_head);
             const auto bit = static_cast<unsigned>(rng() % 8U);
             v.flips.emplace_back(at, bit);
-            v.what += " " + std::to_string(at) + ":" + std::to_string(bit);
+            // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for " " + to_string(...).
+            v.what += ' ';
+            v.what += std::to_string(at);
+            v.what += ':';
+            v.what += std::to_string(bit);
         }
         out.push_back(std::move(v));
     }

@@ -258,7 +258,10 @@ result<void> check_segment(const segment_outcome& r, std::size_t need, const std
                        which + " ends after " + std::to_string(r.produced) + " of its " + std::to_string(need) +
                            " bytes" + (r.cut_run ? " (inside a run)" : ""));
     }
-    const bool padding = (r.overrun <= 1 && r.unused <= 1) ||
+    // Also one stray byte followed by a zero: an odd-length fragment (itself malformed, its last segment
+    // ending in one stray byte) written back with the pad byte PS3.5 A.4 requires (fuzz-roundtrip-1116e983).
+    const bool stray_then_pad = r.overrun == 0 && r.unused == 2 && segment_end[-1] == 0x00;
+    const bool padding = (r.overrun <= 1 && r.unused <= 1) || stray_then_pad ||
                          (r.overrun == 0 && only_padding(segment_end - r.unused, r.unused));
     if (!padding) {
         return failure(errc::codestream_mismatch,

@@ -46,7 +46,8 @@ public:
     explicit ref_bits(bytes& out) : out_(out) {}
     void put(std::uint32_t value, int length) {
         for (int i = length - 1; i >= 0; --i) {
-            acc_ = static_cast<std::uint8_t>((acc_ << 1) | ((value >> static_cast<unsigned>(i)) & 1U));
+            const std::uint32_t bit = (value >> static_cast<unsigned>(i)) & 1U;
+            acc_ = static_cast<std::uint8_t>((static_cast<std::uint32_t>(acc_) << 1U) | bit);
             if (++n_ == 8) {
                 flush();
             }

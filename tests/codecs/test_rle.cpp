@@ -577,6 +577,12 @@ TEST_F(adversarial, SegmentDecodesToMoreBytes) {
     const auto padded = c.decode(frame_of({{249, 5, 0, 0, 0x80, 0}}), grey8, out);
     ASSERT_TRUE(padded) << padded.error().to_string();
     EXPECT_TRUE(has_warning(padded->warnings, "padding"));
+    // One stray byte, then a zero pad: an odd fragment written back padded (fuzz-roundtrip-1116e983).
+    const auto stray = c.decode(frame_of({{249, 5, 0xFE, 0}}), grey8, out);
+    ASSERT_TRUE(stray) << stray.error().to_string();
+    EXPECT_TRUE(has_warning(stray->warnings, "padding"));
+    EXPECT_EQ(code_of(frame_of({{249, 5, 0xFE, 0}}), grey8, true), errc::codec_error);
+    EXPECT_EQ(code_of(frame_of({{249, 5, 0xFE, 7}}), grey8), errc::codestream_mismatch);
     // The G.2 pad byte alone is conformant.
     const auto pad = c.decode(frame_of({{249, 5, 0}}), grey8, out, true);
     ASSERT_TRUE(pad) << pad.error().to_string();

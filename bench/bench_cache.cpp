@@ -98,10 +98,17 @@ void bm_random_access(benchmark::State& state, std::shared_ptr<cache_input> in) 
 void register_all() {
     for (const std::string name : {"mf1000.rle.dcm", "mf1000.dcm", "ct.jls.dcm"}) {
         if (auto in = load(name)) {
-            benchmark::RegisterBenchmark(("cache_hit/" + name).c_str(), bm_hits, in)->Threads(1)->Threads(2)->UseRealTime();
+            benchmark::RegisterBenchmark(("cache_hit/" + name).c_str(), bm_hits, in)
+                ->Threads(1)
+                ->Threads(2)
+                ->UseRealTime();
             if (in->pixels.frame_count() >= 128 && in->pixels.encapsulated()) {
                 benchmark::RegisterBenchmark(("cache_random_access/" + name).c_str(), bm_random_access, in)
-                    ->Threads(1)->Threads(2)->Threads(4)->UseRealTime()->Unit(benchmark::kMicrosecond);
+                    ->Threads(1)
+                    ->Threads(2)
+                    ->Threads(4)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMicrosecond);
             }
         }
     }

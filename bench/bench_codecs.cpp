@@ -15,13 +15,13 @@
 #if DICOMPIX_BENCH_BACKENDS
 #include <charls/charls.h>
 #include <openjpeg.h>
-#include <turbojpeg.h>
 #include <openjph/ojph_arch.h>
-#include <openjph/ojph_defs.h>
 #include <openjph/ojph_codestream.h>
+#include <openjph/ojph_defs.h>
 #include <openjph/ojph_file.h>
 #include <openjph/ojph_mem.h>
 #include <openjph/ojph_params.h>
+#include <turbojpeg.h>
 #endif
 
 namespace dicompix::bench {
@@ -51,8 +51,8 @@ opened* open_cached(const std::string& name) {
 }
 
 void set_rates(benchmark::State& state, std::uint64_t pixels, std::uint64_t bytes) {
-    state.counters["Mpx/s"] = benchmark::Counter(static_cast<double>(pixels) * static_cast<double>(state.iterations()) / 1e6,
-                                                 benchmark::Counter::kIsRate);
+    state.counters["Mpx/s"] = benchmark::Counter(
+        static_cast<double>(pixels) * static_cast<double>(state.iterations()) / 1e6, benchmark::Counter::kIsRate);
     state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
 }
 
@@ -137,7 +137,8 @@ void bm_encode(benchmark::State& state, opened* in, std::string uid) {
         benchmark::DoNotOptimize(e->codestream.data());
     }
     state.SetLabel(std::string(encoders.front()->name()) + ", ratio " +
-                   std::to_string(static_cast<double>(frame->bytes().size()) / static_cast<double>(std::max<std::size_t>(out, 1))));
+                   std::to_string(static_cast<double>(frame->bytes().size()) /
+                                  static_cast<double>(std::max<std::size_t>(out, 1))));
     set_rates(state, frame_pixels(in->pixels), frame->bytes().size());
 }
 
@@ -148,10 +149,13 @@ void bm_all_frames(benchmark::State& state, opened* in, std::uint32_t count) {
     std::uint64_t bytes = 0;
     for (auto _ : state) {
         std::atomic<std::uint64_t> total{0};
-        auto r = for_each_frame(in->pixels, threads, [&](std::uint32_t, any_frame&& f) -> result<void> {
-            total.fetch_add(f.bytes().size(), std::memory_order_relaxed);
-            return {};
-        }, 0, count);
+        auto r = for_each_frame(
+            in->pixels, threads,
+            [&](std::uint32_t, any_frame&& f) -> result<void> {
+                total.fetch_add(f.bytes().size(), std::memory_order_relaxed);
+                return {};
+            },
+            0, count);
         if (!r) {
             state.SkipWithError(r.error().to_string().c_str());
             return;
@@ -174,9 +178,10 @@ void bm_charls_alone(benchmark::State& state, opened* in) {
     std::vector<std::byte> out(in->pixels.info().decoded_frame_bytes().value_or(0));
     for (auto _ : state) {
         charls_jpegls_decoder* d = charls_jpegls_decoder_create();
-        const bool ok = charls_jpegls_decoder_set_source_buffer(d, cs.data(), cs.size()) == charls::jpegls_errc::success &&
-                        charls_jpegls_decoder_read_header(d) == charls::jpegls_errc::success &&
-                        charls_jpegls_decoder_decode_to_buffer(d, out.data(), out.size(), 0) == charls::jpegls_errc::success;
+        const bool ok =
+            charls_jpegls_decoder_set_source_buffer(d, cs.data(), cs.size()) == charls::jpegls_errc::success &&
+            charls_jpegls_decoder_read_header(d) == charls::jpegls_errc::success &&
+            charls_jpegls_decoder_decode_to_buffer(d, out.data(), out.size(), 0) == charls::jpegls_errc::success;
         charls_jpegls_decoder_destroy(d);
         if (!ok) {
             state.SkipWithError("CharLS failed");
@@ -237,8 +242,8 @@ void bm_openjpeg_alone(benchmark::State& state, opened* in) {
         opj_setup_decoder(codec, &parameters);
         opj_codec_set_threads(codec, threads);
         opj_image_t* image = nullptr;
-        bool ok = opj_read_header(stream, codec, &image) != OPJ_FALSE && opj_decode(codec, stream, image) != OPJ_FALSE &&
-                  opj_end_decompress(codec, stream) != OPJ_FALSE;
+        bool ok = opj_read_header(stream, codec, &image) != OPJ_FALSE &&
+                  opj_decode(codec, stream, image) != OPJ_FALSE && opj_end_decompress(codec, stream) != OPJ_FALSE;
         if (ok) {
             const std::size_t n = std::size_t{image->comps[0].w} * image->comps[0].h;
             const std::size_t spp = image->numcomps;
@@ -315,14 +320,17 @@ void register_all() {
                 continue;
             }
             benchmark::RegisterBenchmark(("frame/" + name).c_str(), bm_frame, in)->Unit(benchmark::kMillisecond);
-            benchmark::RegisterBenchmark(("decoder_only/" + name).c_str(), bm_decoder, in)->Unit(benchmark::kMillisecond);
+            benchmark::RegisterBenchmark(("decoder_only/" + name).c_str(), bm_decoder, in)
+                ->Unit(benchmark::kMillisecond);
 #if DICOMPIX_BENCH_BACKENDS
             if (s == "jls") {
                 benchmark::RegisterBenchmark(("charls_alone/" + name).c_str(), bm_charls_alone, in)
                     ->Unit(benchmark::kMillisecond);
             } else if (s == "j2k") {
                 benchmark::RegisterBenchmark(("openjpeg_alone/" + name).c_str(), bm_openjpeg_alone, in)
-                    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+                    ->Arg(1)
+                    ->Arg(2)
+                    ->Unit(benchmark::kMillisecond);
             } else if (s == "htj2k" && in->pixels.info().samples_per_pixel == 1) {
                 benchmark::RegisterBenchmark(("openjph_alone/" + name).c_str(), bm_openjph_alone, in)
                     ->Unit(benchmark::kMillisecond);
@@ -334,14 +342,19 @@ void register_all() {
             if (in->pixels.frame_count() > 1) {
                 // Frame-parallel decode: 100 frames (the J2K ones take seconds each run), 1 and 2 threads.
                 benchmark::RegisterBenchmark(("all_frames/" + name).c_str(), bm_all_frames, in, 100U)
-                    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+                    ->Arg(1)
+                    ->Arg(2)
+                    ->Unit(benchmark::kMillisecond)
+                    ->UseRealTime()
+                    ->MinTime(1.0);
             }
         }
         if (opened* native = open_cached(b + ".dcm"); native != nullptr) {
-            std::vector<std::pair<std::string, std::string>> targets = {
-                {"rle", "1.2.840.10008.1.2.5"},       {"jpll", "1.2.840.10008.1.2.4.70"},
-                {"jls", "1.2.840.10008.1.2.4.80"},    {"j2k", "1.2.840.10008.1.2.4.90"},
-                {"htj2k", "1.2.840.10008.1.2.4.201"}};
+            std::vector<std::pair<std::string, std::string>> targets = {{"rle", "1.2.840.10008.1.2.5"},
+                                                                        {"jpll", "1.2.840.10008.1.2.4.70"},
+                                                                        {"jls", "1.2.840.10008.1.2.4.80"},
+                                                                        {"j2k", "1.2.840.10008.1.2.4.90"},
+                                                                        {"htj2k", "1.2.840.10008.1.2.4.201"}};
             if (native->pixels.info().bits_allocated == 8) {
                 targets.emplace_back("jpeg", "1.2.840.10008.1.2.4.50");
             }

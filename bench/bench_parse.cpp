@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <cstdlib>
+#include <fstream>
 
 #include "bench_support.hpp"
 
@@ -92,8 +92,9 @@ void register_all() {
         benchmark::RegisterBenchmark(("frame_index/" + name).c_str(), bm_open_pixels, p)->Unit(benchmark::kMicrosecond);
     }
     const char* env = std::getenv("DICOMPIX_CORPUS");
-    const std::filesystem::path corpus = env != nullptr ? std::filesystem::path(env)
-                                                        : std::filesystem::path(DICOMPIX_SOURCE_DIR) / ".." / "shared" / "corpus";
+    const std::filesystem::path corpus = env != nullptr
+                                             ? std::filesystem::path(env)
+                                             : std::filesystem::path(DICOMPIX_SOURCE_DIR) / ".." / "shared" / "corpus";
     std::ifstream manifest(corpus / "MANIFEST.tsv");
     std::vector<std::filesystem::path> corpus_files;
     std::string line;
@@ -106,7 +107,8 @@ void register_all() {
     }
     if (!corpus_files.empty()) {
         benchmark::RegisterBenchmark("parse_corpus", bm_corpus, corpus, corpus_files)
-            ->Unit(benchmark::kMillisecond)->Iterations(20);
+            ->Unit(benchmark::kMillisecond)
+            ->Iterations(20);
     }
 }
 

@@ -148,7 +148,8 @@ void register_all() {
         one.bits_allocated = 1;
         one.bits_stored = 1;
         one.frames = frames;
-        c.emplace_back("unpack_1bit_mid_byte", make_input(one, random_bytes((std::size_t{511} * 511 * frames + 7) / 8, 2)));
+        c.emplace_back("unpack_1bit_mid_byte",
+                       make_input(one, random_bytes((std::size_t{511} * 511 * frames + 7) / 8, 2)));
         native_spec planar;
         planar.rows = 480;
         planar.columns = 640;
@@ -158,7 +159,8 @@ void register_all() {
         planar.planar = 1;
         planar.photometric = "RGB";
         planar.frames = frames;
-        c.emplace_back("planar_to_interleaved_rgb8", make_input(planar, random_bytes(std::size_t{640} * 480 * 3 * frames, 3)));
+        c.emplace_back("planar_to_interleaved_rgb8",
+                       make_input(planar, random_bytes(std::size_t{640} * 480 * 3 * frames, 3)));
         native_spec rgb = planar;
         rgb.planar = 0;
         c.emplace_back("view_rgb8", make_input(rgb, random_bytes(std::size_t{640} * 480 * 3 * frames, 4)));
@@ -166,13 +168,16 @@ void register_all() {
     }();
     for (const auto& [name, in] : cases) {
         if (in) {
-            benchmark::RegisterBenchmark(("frame/" + name).c_str(), bm_frames, in, false)->Unit(benchmark::kMicrosecond);
-            benchmark::RegisterBenchmark(("frame_touched/" + name).c_str(), bm_frames, in, true)->Unit(benchmark::kMicrosecond);
+            benchmark::RegisterBenchmark(("frame/" + name).c_str(), bm_frames, in, false)
+                ->Unit(benchmark::kMicrosecond);
+            benchmark::RegisterBenchmark(("frame_touched/" + name).c_str(), bm_frames, in, true)
+                ->Unit(benchmark::kMicrosecond);
         }
     }
     if (const auto p = input("mf1000.dcm")) {
         benchmark::RegisterBenchmark("all_frames_one_by_one/mf1000.dcm", bm_file_all_frames, *p)
-            ->Unit(benchmark::kMillisecond)->UseRealTime();
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
     }
 }
 

@@ -48,7 +48,8 @@ void bm_render(benchmark::State& state, std::shared_ptr<render_input> in) {
         benchmark::DoNotOptimize(out.bytes().data());
     }
     const double px = double(in->frame.rows()) * in->frame.columns();
-    state.counters["Mpx/s"] = benchmark::Counter(px * static_cast<double>(state.iterations()) / 1e6, benchmark::Counter::kIsRate);
+    state.counters["Mpx/s"] =
+        benchmark::Counter(px * static_cast<double>(state.iterations()) / 1e6, benchmark::Counter::kIsRate);
     state.SetLabel(in->pipeline.describe(0));
 }
 

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
         }
         return {};
     };
-    const auto done = ordered ? for_each_frame_ordered(*pixels, threads, visit) : for_each_frame(*pixels, threads, visit);
+    const auto done =
+        ordered ? for_each_frame_ordered(*pixels, threads, visit) : for_each_frame(*pixels, threads, visit);
     if (!done) {
         std::fprintf(stderr, "dicompix_read: %s\n", done.error().to_string().c_str());
         return 1;

@@ -36,7 +36,8 @@ inline constexpr std::array<codec_target, 9> codecs{{
     {"jpeg_lossless", "jpeg-lossless", {"1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.57"}},
     {"jpeg12_dcmtk", "jpeg12/dcmtk", {"1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.55"}},
     {"jpegls", "jpeg-ls/charls", {"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}},
-    {"jpeg2000", "jpeg2000/openjpeg",
+    {"jpeg2000",
+     "jpeg2000/openjpeg",
      {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202",
       "1.2.840.10008.1.2.4.203"}},
     {"htj2k", "htj2k/openjph", {"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"}},
@@ -62,8 +63,8 @@ inline constexpr std::array<std::uint16_t, 4> spp_codes{1, 3, 4, 1};
 inline constexpr std::array<photometric, 3> mono_choices{photometric::monochrome2, photometric::monochrome1,
                                                          photometric::palette_color};
 inline constexpr std::array<photometric, 8> colour_choices{
-    photometric::rgb,    photometric::ybr_full, photometric::ybr_full_422,    photometric::ybr_partial_420,
-    photometric::ybr_ict, photometric::ybr_rct, photometric::ybr_partial_422, photometric::hsv};
+    photometric::rgb,     photometric::ybr_full, photometric::ybr_full_422,    photometric::ybr_partial_420,
+    photometric::ybr_ict, photometric::ybr_rct,  photometric::ybr_partial_422, photometric::hsv};
 
 [[nodiscard]] constexpr photometric pick_photometric(std::uint16_t spp, unsigned choice) noexcept {
     if (spp == 1) {
@@ -78,7 +79,7 @@ inline constexpr std::array<photometric, 8> colour_choices{
 /// The trailer that describes `info` for the transfer syntax `uid_index` of a codec target (the inverse
 /// of fuzz_decode.cpp's reading, for seeds made from real files).
 [[nodiscard]] inline std::array<std::uint8_t, trailer_size> make_trailer(const frame_info& info, std::size_t uid_index,
-                                                                       bool from_header) {
+                                                                         bool from_header) {
     std::array<std::uint8_t, trailer_size> t{};
     t[0] = static_cast<std::uint8_t>((uid_index & 15U) << 4U);
     t[0] = static_cast<std::uint8_t>(t[0] | (info.is_signed ? trailer_signed : 0) |

@@ -17,12 +17,12 @@
 
 /// An invariant violated on a successful path: report and abort, so libFuzzer keeps the input and the
 /// replay test fails.
-#define DICOMPIX_FUZZ_CHECK(cond)                                                                              \
-    do {                                                                                                       \
-        if (!(cond)) {                                                                                         \
-            std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, #cond);            \
-            std::abort();                                                                                      \
-        }                                                                                                      \
+#define DICOMPIX_FUZZ_CHECK(cond)                                                                                      \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
+            std::abort();                                                                                              \
+        }                                                                                                              \
     } while (false)
 
 namespace dicompix::fuzz {
@@ -65,8 +65,8 @@ struct split_input {
 
 /// Option bits shared by the DICOM-level targets.
 enum option_bit : std::uint8_t {
-    opt_strict = 1U << 0,          ///< strict parsing and pixel access
-    opt_try_next = 1U << 1,        ///< pixel_options::try_next_decoder_on_failure
+    opt_strict = 1U << 0,             ///< strict parsing and pixel access
+    opt_try_next = 1U << 1,           ///< pixel_options::try_next_decoder_on_failure
     opt_stop_before_pixels = 1U << 2, ///< parse_options::stop_before_pixel_data (fuzz_parse only)
     // bits 3..7: target-specific (frame choice, writer options)
 };
@@ -93,8 +93,7 @@ enum option_bit : std::uint8_t {
 }
 
 /// Every sample of a normalised integer frame lies in the range of Bits Stored (PS3.5 §8.1.1).
-template <class T>
-[[nodiscard]] bool samples_in_range(std::span<const T> samples, const frame_info& info) noexcept {
+template <class T> [[nodiscard]] bool samples_in_range(std::span<const T> samples, const frame_info& info) noexcept {
     if constexpr (std::is_integral_v<T>) {
         const unsigned bits = info.bits_allocated == 1 ? 1U : info.bits_stored;
         if (bits == 0 || bits >= 64) {
@@ -128,8 +127,8 @@ inline void check_frame(const any_frame& f, const frame_info& info, std::uint32_
     DICOMPIX_FUZZ_CHECK(f.samples_per_pixel() == info.samples_per_pixel);
     DICOMPIX_FUZZ_CHECK(f.type() == info.type());
     DICOMPIX_FUZZ_CHECK(f.meta().index == index);
-    const std::uint64_t expected = std::uint64_t{info.rows} * info.columns * info.samples_per_pixel *
-                                   info.bytes_per_sample();
+    const std::uint64_t expected =
+        std::uint64_t{info.rows} * info.columns * info.samples_per_pixel * info.bytes_per_sample();
     DICOMPIX_FUZZ_CHECK(f.bytes().size() == expected);
     // Only the stored samples the library served: a decoder that converted YBR to RGB keeps the range.
     const bool in_range = f.visit([&](const auto& frame) { return samples_in_range(frame.samples(), info); });

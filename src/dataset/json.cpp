@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <ostream>
+#include <type_traits>
 #include <vector>
 
 #include "io/byte_reader.hpp"
@@ -217,6 +218,24 @@ private:
         const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
         (void)ec; // 64 characters hold any integer or shortest float form
         out_.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+    }
+
+    /// A 64-bit integer: a JSON number while every reader holds it exactly in a double, else a string.
+    template <class T>
+    void large_integer(T v) {
+        auto magnitude = static_cast<std::uint64_t>(v);
+        if constexpr (std::is_signed_v<T>) {
+            if (v < 0) {
+                magnitude = std::uint64_t{0} - magnitude;
+            }
+        }
+        if (magnitude > max_exact_json_integer) {
+            out_ += '"';
+            number(v);
+            out_ += '"';
+        } else {
+            number(v);
+        }
     }
 
     template <class T>
@@ -480,30 +499,8 @@ private:
             case vr::SL: number(static_cast<std::int32_t>(detail::load_u32(p, big))); break;
             case vr::FL: floating(std::bit_cast<float>(detail::load_u32(p, big))); break;
             case vr::FD: floating(std::bit_cast<double>(detail::load_u64(p, big))); break;
-            case vr::UV: {
-                const std::uint64_t x = detail::load_u64(p, big);
-                if (x > max_exact_json_integer) {
-                    out_ += '"';
-                    number(x);
-                    out_ += '"';
-                } else {
-                    number(x);
-                }
-                break;
-            }
-            case vr::SV: {
-                const auto x = static_cast<std::int64_t>(detail::load_u64(p, big));
-                const std::uint64_t magnitude =
-                    x < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(x) : static_cast<std::uint64_t>(x);
-                if (magnitude > max_exact_json_integer) {
-                    out_ += '"';
-                    number(x);
-                    out_ += '"';
-                } else {
-                    number(x);
-                }
-                break;
-            }
+            case vr::UV: large_integer(detail::load_u64(p, big)); break;
+            case vr::SV: large_integer(static_cast<std::int64_t>(detail::load_u64(p, big))); break;
             case vr::AT:
                 // PS3.18 F.2.3.1: "GGGGEEEE" (PS3.5 §6.2: group then element, each 16-bit).
                 out_ += '"';

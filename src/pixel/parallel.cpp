@@ -12,9 +12,11 @@
 
 namespace dicompix {
 
-result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
-                            const std::function<result<void>(std::uint32_t, any_frame&&)>& fn, std::uint32_t first,
-                            std::uint32_t last) {
+namespace {
+
+/// Clamps [first, last) to the frames there are and 0 threads to one per CPU (both entry points' rules).
+result<void> clamp_frames_and_threads(const pixel_data& pixels, std::uint32_t first, std::uint32_t& last,
+                                      std::uint32_t& threads) {
     last = std::min(last, pixels.frame_count());
     if (first > last) {
         return failure(errc::frame_out_of_range,
@@ -23,6 +25,15 @@ result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
     if (threads == 0) {
         threads = std::max(1U, std::thread::hardware_concurrency());
     }
+    return {};
+}
+
+} // namespace
+
+result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
+                            const std::function<result<void>(std::uint32_t, any_frame&&)>& fn, std::uint32_t first,
+                            std::uint32_t last) {
+    DICOMPIX_TRY_VOID(clamp_frames_and_threads(pixels, first, last, threads));
     threads = std::min(threads, last - first);
     std::atomic<std::uint32_t> next{first};
     std::atomic<bool> failed{false};
@@ -70,14 +81,7 @@ result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
 result<void> for_each_frame_ordered(const pixel_data& pixels, std::uint32_t threads,
                                     const std::function<result<void>(std::uint32_t, any_frame&&)>& fn,
                                     std::uint32_t first, std::uint32_t last, std::uint32_t window) {
-    last = std::min(last, pixels.frame_count());
-    if (first > last) {
-        return failure(errc::frame_out_of_range,
-                       "frames " + std::to_string(first) + ".." + std::to_string(last) + " asked");
-    }
-    if (threads == 0) {
-        threads = std::max(1U, std::thread::hardware_concurrency());
-    }
+    DICOMPIX_TRY_VOID(clamp_frames_and_threads(pixels, first, last, threads));
     if (window == 0) {
         window = 2 * threads;
     }

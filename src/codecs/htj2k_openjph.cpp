@@ -7,7 +7,8 @@
 // read_header() accepts only what it decodes correctly: an HTJ2K codestream whose main and tile-part
 // headers are checked here (j2k_codestream.hpp), with one quality layer, no COC/QCC/POC/RGN/PPM/CRG or
 // other-part markers, zero image and tile offsets, a TLM (if any) that matches the tile-parts, and no
-// more decomposition levels than its decoder reconstructs correctly. Everything else fails read_header()
+// more decomposition levels than its decoder reconstructs correctly, and packet headers that its parser
+// reads without tripping its asserts (j2k_packets.hpp walks them all). Everything else fails read_header()
 // so that the library hands the frame to the next decoder (jpeg2000/openjpeg), which decodes HTJ2K too.
 //
 // OpenJPH reports errors by printing to a FILE* and throwing std::runtime_error("ojph error"); its
@@ -41,6 +42,7 @@
 
 #include "codecs/factories.hpp"
 #include "codecs/j2k_codestream.hpp"
+#include "codecs/j2k_packets.hpp"
 #include "dicompix/transfer_syntax.hpp"
 
 namespace dicompix::codecs {
@@ -201,7 +203,7 @@ public:
 
     result<codestream_info> read_header(std::span<const std::byte> codestream, const frame_info& info) const override {
         DICOMPIX_TRY(const j2k::layout l, j2k::parse(codestream));
-        DICOMPIX_TRY_VOID(supported(l));
+        DICOMPIX_TRY_VOID(supported(l, info));
         return j2k::header_info(l, info);
     }
 
@@ -214,8 +216,7 @@ public:
                                                        std::to_string(frame_bytes));
         }
         DICOMPIX_TRY(const j2k::layout l, j2k::parse(codestream));
-        DICOMPIX_TRY_VOID(supported(l));
-        DICOMPIX_TRY_VOID(j2k::check_frame(l, info, backend_name));
+        DICOMPIX_TRY_VOID(supported(l, info));
         if (options.limits != nullptr && frame_bytes > options.limits->max_frame_bytes) {
             return failure(errc::limit_exceeded, std::string(backend_name) + ": frame of " +
                                                      std::to_string(frame_bytes) + " bytes exceeds the limit");
@@ -282,7 +283,10 @@ public:
     }
 
 private:
-    static result<void> supported(const j2k::layout& l) {
+    /// Whether OpenJPH may decode this codestream for this frame: the header checks, the frame checks
+    /// (which also bound the packet walk's memory by the frame size), then every packet header
+    /// (j2k_packets.hpp). A failure in read_header() sends the frame to OpenJPEG.
+    static result<void> supported(const j2k::layout& l, const frame_info& info) {
         if (l.end == j2k::ending::truncated) {
             return failure(errc::truncated_codestream, std::string(backend_name) + ": " + l.problem);
         }
@@ -291,6 +295,10 @@ private:
         }
         if (l.end == j2k::ending::unparseable || l.end == j2k::ending::missing_eoc_unverified) {
             return failure(errc::codec_error, std::string(backend_name) + ": " + l.problem);
+        }
+        DICOMPIX_TRY_VOID(j2k::check_frame(l, info, backend_name));
+        if (const std::string why = j2k::check_ht_packet_headers(l); !why.empty()) {
+            return failure(errc::codec_error, std::string(backend_name) + ": " + why);
         }
         return {};
     }

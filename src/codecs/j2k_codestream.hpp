@@ -104,6 +104,9 @@ struct layout {
     std::uint8_t cblk_height_exp{0}; ///< ycb
     std::uint8_t cblk_style{0};
     std::uint8_t transform{0}; ///< 0: 9/7 irreversible, 1: 5/3 reversible
+    /// Precinct size exponents per resolution level (A.6.1 Table A.21: PPx low nibble, PPy high nibble);
+    /// 0xFF (2^15 x 2^15) for every level when Scod bit 0 is clear.
+    std::array<std::uint8_t, 33> precinct_exponents{};
 
     // QCD (A.6.4)
     std::uint8_t quantisation_style{0}; ///< Sqcd & 0x1F: 0 none, 1 scalar derived, 2 scalar expounded
@@ -336,11 +339,13 @@ inline result<layout> parse(std::span<const std::byte> input) {
                            std::to_string(out.cblk_width_exp) + "/" + std::to_string(out.cblk_height_exp) +
                            ", transform " + std::to_string(out.transform) + ")");
             }
-            for (std::size_t r = 1; r < precincts; ++r) {
+            out.precinct_exponents.fill(0xFF);
+            for (std::size_t r = 0; r < precincts; ++r) {
                 const std::uint8_t pp = u8(seg, 10 + r);
-                if ((pp & 0x0FU) == 0 || (pp >> 4U) == 0) {
+                if (r > 0 && ((pp & 0x0FU) == 0 || (pp >> 4U) == 0)) {
                     return bad("COD marker: precinct size 1 below the lowest resolution (A.6.1)");
                 }
+                out.precinct_exponents[r] = pp;
             }
             break;
         }
@@ -689,8 +694,7 @@ inline constexpr std::array<std::byte, 2> eoc_bytes{std::byte{0xFF}, std::byte{0
 /// the HT bit of the COD code-block style, or coding parameters this header walk does not follow (COC
 /// in the main header, COD/COC in tile-part headers), which could switch HT on.
 inline bool may_hold_ht(const layout& l) noexcept {
-    return l.ht || (l.main_markers & (has_cap | has_coc)) != 0 || (l.cblk_style & 0x40U) != 0 ||
-           !l.simple_tile_headers;
+    return l.ht || (l.main_markers & (has_cap | has_coc)) != 0 || (l.cblk_style & 0x40U) != 0 || !l.simple_tile_headers;
 }
 
 /// Marker codes inside tile-part data (reliability.md 4.7). The entropy coders stuff bits so that inside

@@ -7,14 +7,17 @@
 // many cut points, header corruptions that make OpenJPH 0.9 abort, random corruption).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <random>
 #include <thread>
 
 #include "codecs/j2k_codestream.hpp"
+#include "codecs/j2k_packets.hpp"
 #include "codecs/jpeg_test_support.hpp"
 #include "corpus/corpus.hpp"
 #include "dicompix/codec.hpp"
@@ -328,6 +331,18 @@ const tool_case tool_cases[] = {
     {"u16_tiles", mono(64, 80, 16, 16), "-reversible true -tile_size \\{32,32\\} -num_decomps 4", ht_lossless,
      "htj2k/openjph"},
     {"u12_lrcp", mono(50, 60, 16, 12), "-reversible true -prog_order LRCP", ht_lossless, "htj2k/openjph"},
+    // The packet walk (j2k_packets.hpp) must follow every progression order and precinct partition that
+    // OpenJPH writes, or these frames would go to OpenJPEG.
+    {"u12_rlcp_precincts", mono(70, 50, 16, 12),
+     "-reversible true -prog_order RLCP -precincts \\{8,8\\},\\{16,16\\},\\{32,32\\}", ht_lossless, "htj2k/openjph"},
+    {"u16_pcrl_precincts_tiles", mono(90, 75, 16, 16),
+     "-reversible true -prog_order PCRL -tile_size \\{48,40\\} -num_decomps 3 -precincts \\{8,8\\},\\{16,16\\}",
+     ht_lossless, "htj2k/openjph"},
+    {"rgb_cprl_precincts", rgb(66, 52), "-reversible true -prog_order CPRL -precincts \\{16,16\\},\\{32,32\\}",
+     ht_lossless, "htj2k/openjph"},
+    {"u8_rpcl_precincts_blocks", mono(100, 33, 8, 8),
+     "-reversible true -prog_order RPCL -block_size \\{8,16\\} -precincts \\{16,8\\},\\{32,16\\},\\{64,32\\}",
+     ht_lossless, "htj2k/openjph"},
     {"u8_97", mono(64, 64, 8, 8), "-qstep 0.01", ht_lossy, "htj2k/openjph"},
     {"u16_97", mono(64, 64, 16, 16), "-qstep 0.0005", ht_lossy, "htj2k/openjph"},
     {"rgb_ct", rgb(48, 40), "-reversible true", ht_lossless, "htj2k/openjph"},
@@ -387,6 +402,107 @@ TEST(Htj2kDecoder, ConcurrentCallsAgree) {
 }
 
 // ---- adversarial --------------------------------------------------------------------------------------
+
+// fuzz_decode_htj2k finding fa0b8ac9 (testdata/crashers/fuzz-decode_htj2k-fa0b8ac9.j2c): a hostile packet
+// header made OpenJPH 0.9 assert (abort) on a segment-length read of more than 32 bits.
+TEST(Htj2kAdversarial, FuzzFindingFa0b8ac9NeverReachesOpenJph) {
+    const bytes file =
+        test::read_all(std::filesystem::path(DICOMPIX_TESTDATA_DIR) / "crashers" / "fuzz-decode_htj2k-fa0b8ac9.j2c");
+    // The fuzz input is the codestream followed by the harness's option bytes.
+    const auto eoc = std::search(file.begin(), file.end(), j2k::eoc_bytes.begin(), j2k::eoc_bytes.end());
+    ASSERT_NE(eoc, file.end());
+    const bytes cs(file.begin(), eoc + 2);
+    const auto l = j2k::parse(cs);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(j2k::check_ht_packet_headers(*l).rfind("packet walk: ", 0), 0U);
+    const image_desc d = mono(16, 16, 16, 12);
+    bytes out;
+    const auto r = decode_raw(cs, d.info(), out);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::codec_error);
+    EXPECT_NE(r.error().message.find("packet walk"), std::string::npos) << r.error().message;
+    // Through the library the frame goes to OpenJPEG, which refuses the packet header too.
+    const auto whole = test::decode_file(test::encapsulated_file(d, ht_lossless, {cs}));
+    ASSERT_FALSE(whole);
+    EXPECT_NE(whole.error().message.find("jpeg2000/openjpeg"), std::string::npos) << whole.error().message;
+}
+
+// The same abort, built on purpose: one code-block whose Lblock comma code (ISO/IEC 15444-1 B.10.7.1)
+// holds 30 ones, so that its segment length would be read with 33 bits.
+TEST(Htj2kAdversarial, LblockOverflowIsRefusedBeforeOpenJph) {
+    const image_desc d = mono(16, 16, 16, 12);
+    const bytes valid = encode(d, test::smooth_samples(d, 3), ht_lossless).codestream;
+    const auto vl = j2k::parse(valid).value();
+    bytes cs(valid.begin(), valid.begin() + static_cast<std::ptrdiff_t>(vl.first_tile_part));
+    // No decomposition: one resolution, one band, one code-block, one packet.
+    constexpr std::array<std::byte, 2> cod_marker{std::byte{0xFF}, std::byte{0x52}};
+    const auto cod =
+        static_cast<std::size_t>(std::search(cs.begin(), cs.end(), cod_marker.begin(), cod_marker.end()) - cs.begin());
+    ASSERT_LT(cod, cs.size());
+    cs[cod + 9] = std::byte{0};
+    // Packet header bits (B.10.1: a byte after 0xFF carries 7 bits): present, included, no missing
+    // bit-plane, one pass, Lblock comma code of 30 ones, then 33 length bits.
+    const std::string bits = "1110" + std::string(30, '1') + "0" + std::string(32, '0') + "1";
+    bytes header;
+    for (std::size_t i = 0; i < bits.size();) {
+        const unsigned width = !header.empty() && header.back() == std::byte{0xFF} ? 7U : 8U;
+        unsigned v = 0;
+        for (unsigned k = 0; k < width; ++k, ++i) {
+            v = (v << 1U) | (i < bits.size() && bits[i] == '1' ? 1U : 0U);
+        }
+        header.push_back(static_cast<std::byte>(v));
+    }
+    header.resize(header.size() + 8, std::byte{0x11}); // some "code-block data"
+    const std::uint32_t psot = static_cast<std::uint32_t>(14 + header.size());
+    for (const unsigned v : {0xFFU, 0x90U, 0x00U, 0x0AU, 0x00U, 0x00U, psot >> 24U, (psot >> 16U) & 0xFFU,
+                             (psot >> 8U) & 0xFFU, psot & 0xFFU, 0x00U, 0x01U, 0xFFU, 0x93U}) {
+        cs.push_back(static_cast<std::byte>(v));
+    }
+    cs.insert(cs.end(), header.begin(), header.end());
+    cs.push_back(std::byte{0xFF});
+    cs.push_back(std::byte{0xD9});
+    const auto l = j2k::parse(cs);
+    ASSERT_TRUE(l) << l.error().to_string();
+    ASSERT_EQ(l->end, j2k::ending::eoc);
+    const std::string why = j2k::check_ht_packet_headers(*l);
+    EXPECT_NE(why.find("segment length field of 33 bits"), std::string::npos) << why;
+    bytes out;
+    const auto r = decode_raw(cs, d.info(), out);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::codec_error);
+    EXPECT_NE(r.error().message.find("segment length field of 33 bits"), std::string::npos) << r.error().message;
+    EXPECT_FALSE(test::decode_file(test::encapsulated_file(d, ht_lossless, {cs})));
+}
+
+// The packet walk accepts what the encoder writes, uses up each tile exactly, and refuses a codestream
+// whose tile data no longer matches its packet headers (the frame then goes to OpenJPEG).
+TEST(Htj2kAdversarial, PacketWalkFollowsTheTileData) {
+    const image_desc d = mono(96, 80, 16, 12);
+    const samples s = test::smooth_samples(d, 9);
+    for (const std::string_view uid : {ht_lossless, ht_rpcl, ht_lossy}) {
+        const bytes cs = encode(d, s, uid).codestream;
+        const auto l = j2k::parse(cs).value();
+        EXPECT_EQ(j2k::check_ht_packet_headers(l), "") << uid;
+
+        // One byte more in the tile-part (Psot and TLM say so): a byte after the last packet.
+        bytes longer = cs;
+        longer.insert(longer.end() - 2, std::byte{0});
+        const std::size_t sot = static_cast<std::size_t>(l.first_tile_part);
+        const std::uint32_t psot = j2k::detail::be32(cs, sot + 6) + 1;
+        for (int i = 0; i < 4; ++i) {
+            longer[sot + 6 + static_cast<std::size_t>(i)] = static_cast<std::byte>((psot >> (24 - 8 * i)) & 0xFFU);
+        }
+        const auto ll = j2k::parse(longer).value();
+        if ((ll.main_markers & j2k::has_tlm) != 0) {
+            continue; // the adapter already refuses the stale TLM
+        }
+        const std::string why = j2k::check_ht_packet_headers(ll);
+        EXPECT_NE(why.find("1 bytes after its last packet"), std::string::npos) << uid << ": " << why;
+        const auto whole = test::decode_file(test::encapsulated_file(d, uid, {longer}));
+        ASSERT_TRUE(whole) << whole.error().to_string();
+        EXPECT_EQ(whole->codec, "jpeg2000/openjpeg");
+    }
+}
 
 TEST(Htj2kAdversarial, TruncationIsNeverSuccess) {
     const image_desc d = mono(64, 64, 16, 12);

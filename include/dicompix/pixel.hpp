@@ -370,8 +370,12 @@ public:
                                                                       std::vector<std::byte>& scratch) const;
     /// Native data: the stored bytes (file byte order) of the whole element.
     [[nodiscard]] std::span<const std::byte> native_bytes() const noexcept { return native_; }
-    /// Byte order of native bytes.
+    /// Byte order of native bytes: that of the transfer syntax, except for Pixel Data of VR UN, which is never
+    /// byte-swapped and holds little-endian values whatever the transfer syntax (PS3.5 §6.2.2 note 2).
     [[nodiscard]] bool native_big_endian() const noexcept { return big_endian_; }
+    /// Native samples of Bits Allocated 1 or 8 stored as big-endian 16-bit words (OW, or any VR but OB and UN,
+    /// in Explicit VR Big Endian: PS3.5 Annex A.3): sample-stream byte p is native_bytes()[p ^ 1].
+    [[nodiscard]] bool native_word_swapped() const noexcept { return word_swapped_; }
     /// Name of the decoder that would decode frame 0 (empty when none; "native" when not encapsulated).
     [[nodiscard]] std::string_view decoder_name() const;
     [[nodiscard]] const pixel_options& options() const noexcept { return options_; }
@@ -419,7 +423,7 @@ private:
     std::uint32_t frame_count_{0};
     frame_index_method method_{frame_index_method::native};
     bool big_endian_{false};
-    bool native_ob_{false};
+    bool word_swapped_{false};
     bool mapped_{false}; ///< the source is a read-only file mapping (release_pages may drop its pages)
 };
 

@@ -246,9 +246,11 @@ bool only_padding(const std::uint8_t* begin, std::size_t count) noexcept {
 
 // Judges a decoded segment: short is an error; exactly full (plus at most the G.2 pad byte) is clean;
 // excess that can only be padding is a warning (an error in strict mode); runs beyond the segment's
-// Rows * Columns bytes are a mismatch.
+// Rows * Columns bytes are a mismatch. `ends_even_codestream`: the segment is the last and the codestream has
+// even length, so its last byte may be the pad of an odd-length fragment (PS3.5 A.4) rather than RLE data.
 result<void> check_segment(const segment_outcome& r, std::size_t need, const std::uint8_t* segment_end,
-                           std::uint32_t index, bool strict, std::vector<std::string>& warnings) {
+                           bool ends_even_codestream, std::uint32_t index, bool strict,
+                           std::vector<std::string>& warnings) {
     if (r.produced == need && r.overrun == 0 && r.unused <= 1) {
         return {};
     }
@@ -258,11 +260,20 @@ result<void> check_segment(const segment_outcome& r, std::size_t need, const std
                        which + " ends after " + std::to_string(r.produced) + " of its " + std::to_string(need) +
                            " bytes" + (r.cut_run ? " (inside a run)" : ""));
     }
-    // Also one stray byte followed by a zero: an odd-length fragment (itself malformed, its last segment
-    // ending in one stray byte) written back with the pad byte PS3.5 A.4 requires (fuzz-roundtrip-1116e983).
-    const bool stray_then_pad = r.overrun == 0 && r.unused == 2 && segment_end[-1] == 0x00;
-    const bool padding = (r.overrun <= 1 && r.unused <= 1) || stray_then_pad ||
-                         (r.overrun == 0 && only_padding(segment_end - r.unused, r.unused));
+    // A zero ending an even codestream after the runs may be a fragment pad, which a writer adds to an odd-length
+    // fragment (itself malformed) when it copies the frame: the rest of the segment is judged as it was before
+    // the pad, so a frame decoded leniently still decodes once written back (fuzz-roundtrip-1116e983, -f0b6cb67).
+    std::size_t unused = r.unused;
+    const std::uint8_t* end = segment_end;
+    if (ends_even_codestream && unused > 0 && end[-1] == 0x00) {
+        --unused;
+        --end;
+    }
+    // Also one stray byte followed by a zero: an odd-length fragment whose last segment ends in one stray byte,
+    // then a zero (read as a pad).
+    const bool stray_then_pad = r.overrun == 0 && unused == 2 && end[-1] == 0x00;
+    const bool padding =
+        (r.overrun <= 1 && unused <= 1) || stray_then_pad || (r.overrun == 0 && only_padding(end - unused, unused));
     if (!padding) {
         return failure(errc::codestream_mismatch,
                        which + " holds more than the " + std::to_string(need) + " bytes of the frame (" +
@@ -372,10 +383,11 @@ result<decode_report> rle_decoder::decode(std::span<const std::byte> codestream,
     const auto* base = reinterpret_cast<const std::uint8_t*>(codestream.data());
     const std::uint8_t* const read_end = base + codestream.size();
     auto* dst = reinterpret_cast<std::uint8_t*>(out.data());
+    const bool even = codestream.size() % 2 == 0;
     const auto decode_segment = [&](std::uint32_t k, std::uint8_t* into, std::size_t need) -> result<void> {
         const std::uint8_t* seg_end = base + h.begin[k + 1];
         const segment_outcome r = unpack_bits(base + h.begin[k], seg_end, read_end, into, need);
-        return check_segment(r, need, seg_end, k, options.strict, report.warnings);
+        return check_segment(r, need, seg_end, seg_end == read_end && even, k, options.strict, report.warnings);
     };
 
     if (l.bit_packed) {
@@ -387,11 +399,12 @@ result<decode_report> rle_decoder::decode(std::span<const std::byte> codestream,
         std::vector<std::string> packed_warnings;
         const std::uint8_t* seg_end = base + h.begin[1];
         const segment_outcome r = unpack_bits(base + h.begin[0], seg_end, read_end, bits.get(), packed);
-        auto as_bits = check_segment(r, packed, seg_end, 0, options.strict, packed_warnings);
+        const bool last_even = seg_end == read_end && even;
+        auto as_bits = check_segment(r, packed, seg_end, last_even, 0, options.strict, packed_warnings);
         if (!as_bits && r.produced == packed && packed != pixels) {
             std::vector<std::string> byte_warnings;
             const segment_outcome rb = unpack_bits(base + h.begin[0], seg_end, read_end, dst, pixels);
-            if (check_segment(rb, pixels, seg_end, 0, options.strict, byte_warnings)) {
+            if (check_segment(rb, pixels, seg_end, last_even, 0, options.strict, byte_warnings)) {
                 for (std::size_t p = 0; p < pixels; ++p) {
                     dst[p] = dst[p] != 0 ? 1 : 0;
                 }

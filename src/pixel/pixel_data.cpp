@@ -52,8 +52,11 @@ struct pixel_data_builder {
 result<void> pixel_data_builder::index_native(const element& e) {
     const pixel_description& desc = *p.desc_;
     p.native_ = e.bytes();
-    p.big_endian_ = e.big_endian();
-    p.native_ob_ = e.vr() == vr::OB;
+    // A UN value is never byte-swapped: it keeps the Implicit VR Little Endian bytes it was read with
+    // (PS3.5 §6.2.2 note 2). OW is a stream of 16-bit words (PS3.5 §7.3, Annex A.3): in big endian, 1-bit and
+    // 8-bit samples sit in byte-swapped word order; OB is a byte stream.
+    p.big_endian_ = e.big_endian() && e.vr() != vr::UN;
+    p.word_swapped_ = p.big_endian_ && e.vr() != vr::OB && desc.frame.bits_allocated < 16;
     DICOMPIX_TRY(const std::uint64_t frame_bits, desc.frame.native_frame_bits());
     const auto total_bits = detail::checked_mul(frame_bits, desc.number_of_frames);
     if (!total_bits) {
@@ -449,8 +452,8 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
         const std::uint64_t first_bit = frame_bits * index;
         frame_meta meta{index, native_output_colour(info.photometric_interpretation), "native", {}};
         const bool host_big = std::endian::native == std::endian::big;
-        const bool direct = info.bits_allocated >= 8 && (first_bit % 8) == 0 &&
-                            (native_big_endian() == host_big || (info.bits_allocated == 8 && native_ob_)) &&
+        const bool direct = info.bits_allocated >= 8 && (first_bit % 8) == 0 && !word_swapped_ &&
+                            (native_big_endian() == host_big || info.bits_allocated == 8) &&
                             (info.samples_per_pixel == 1 || info.planar_configuration == 0) &&
                             shape.photometric_interpretation != photometric::ybr_full_422 &&
                             shape.photometric_interpretation != photometric::ybr_partial_422;
@@ -463,9 +466,8 @@ result<any_frame> pixel_data::frame(std::uint32_t index) const {
         }
         any_frame out = allocate_frame(desc_, shape, std::move(meta), options_.memory);
         const auto bytes = writable_bytes(out);
-        if (big_endian_ && !native_ob_ && info.bits_allocated < 16) {
-            // OW is a stream of 16-bit words (PS3.5 §7.3, Annex D): in big endian, 8-bit and 1-bit samples
-            // sit in byte-swapped word order. Swap the frame's bytes back (byte p is at p ^ 1).
+        if (word_swapped_) {
+            // 8-bit and 1-bit samples in big-endian 16-bit words: swap the frame's bytes back (byte p is at p ^ 1).
             const std::uint64_t begin = first_bit / 8 & ~std::uint64_t{1};
             const std::uint64_t end = std::min<std::uint64_t>((first_bit + frame_bits + 7) / 8 + 1, native_.size());
             std::vector<std::byte> swapped(end - begin);

@@ -574,7 +574,9 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
         enc.write_header(out, pixel_tag, pixel_vr, static_cast<std::uint32_t>(padded), e);
         const std::size_t width = f.bits_allocated >= 16 ? f.bits_allocated / 8U : 1U;
         const bool swap = width > 1 && plan.source->native_big_endian() != e.big_endian;
-        const bool word_swapped_8bit = plan.source->native_big_endian() && original.vr() == vr::OW && width == 1;
+        // 1-bit and 8-bit samples are written as OB, a byte stream: undo the source's word order by the rule the
+        // reader decodes it with (a UN source, say, is not word-swapped: PS3.5 §6.2.2).
+        const bool word_swapped_8bit = plan.source->native_word_swapped() && width == 1;
         if (!swap && !word_swapped_8bit) {
             // In blocks of whole frames, releasing each block's mapped pages once written: the resident set
             // stays near one block instead of growing to the whole (possibly multi-GB) element.
@@ -603,6 +605,11 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
             for (std::size_t at = 0; at < bytes.size(); at += block) {
                 const auto part = bytes.subspan(at, std::min(block, bytes.size() - at));
                 tmp.assign(part.begin(), part.end());
+                if (!swap && (tmp.size() & 1U) != 0) {
+                    // Odd word-swapped data ends in half a word: its other half, the pad, reads as zero (the
+                    // reader's rule), so the pad is swapped in with it.
+                    tmp.push_back(std::byte{0});
+                }
                 const std::size_t step = swap ? width : 2;
                 for (std::size_t i = 0; i + step <= tmp.size(); i += step) {
                     std::reverse(tmp.begin() + static_cast<std::ptrdiff_t>(i),
@@ -615,7 +622,7 @@ result<void> file_writer::write_native(const element& original, buffered_writer&
                 }
             }
         }
-        if (padded != bytes.size()) {
+        if (padded != bytes.size() && !word_swapped_8bit) {
             out.zeros(1);
         }
         frames_copied = plan.frames;

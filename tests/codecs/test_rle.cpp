@@ -589,6 +589,33 @@ TEST_F(adversarial, SegmentDecodesToMoreBytes) {
     EXPECT_TRUE(pad->warnings.empty());
 }
 
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-f0b6cb67.dcm): an odd codestream whose last segment
+// ends in a stray byte and a zero decodes leniently; written back, the fragment gets its pad byte (PS3.5 A.4)
+// and must still decode. A zero ending an even codestream is judged as that pad.
+TEST_F(adversarial, FragmentPadAfterTheLastSegmentIsPadding) {
+    // Literal {5, 5}, then 6 x 5: the segment's 8 bytes, then 0xFE 0x00 unread; 71 bytes in all.
+    const bytes source = frame_of({{1, 5, 5, 251, 5, 0xFE, 0x00}});
+    ASSERT_EQ(source.size() % 2, 1U);
+    const auto a = c.decode(source, grey8, out);
+    ASSERT_TRUE(a) << a.error().to_string();
+    EXPECT_TRUE(same_bytes(out, bytes(8, std::byte{5})));
+    bytes padded = source;
+    padded.push_back(std::byte{0});
+    const auto b = c.decode(padded, grey8, out);
+    ASSERT_TRUE(b) << b.error().to_string();
+    EXPECT_TRUE(has_warning(b->warnings, "padding only (0 bytes in its last run, 3 bytes after it)"));
+    EXPECT_TRUE(same_bytes(out, bytes(8, std::byte{5})));
+    // Strict mode stays strict: bytes after the G.2 pad are an error.
+    EXPECT_EQ(code_of(padded, grey8, true), errc::codec_error);
+    // Only a zero can be that pad, only at the end of an even codestream, only after the last segment.
+    bytes seven = source;
+    seven.push_back(std::byte{7});
+    EXPECT_EQ(code_of(seven, grey8), errc::codestream_mismatch);
+    EXPECT_EQ(code_of(frame_of({{1, 5, 5, 251, 5, 0xFE, 0x00, 0x00, 0x00}}), grey8), errc::codestream_mismatch);
+    EXPECT_EQ(code_of(frame_of({{1, 5, 5, 251, 5, 0xFE, 0x00, 0x00}, {249, 6}}), grey16), errc::codestream_mismatch);
+    EXPECT_EQ(code_of(frame_of({{249, 6}, {1, 5, 5, 251, 5, 0xFE, 0x00, 0x00}}), grey16), errc::ok);
+}
+
 TEST_F(adversarial, NoOpsAreSkipped) {
     const auto r = c.decode(frame_of({{0x80, 1, 9, 8, 0x80, 0x80, 252, 7, 0x80, 0, 6, 0x80}}), grey8, out, true);
     ASSERT_TRUE(r) << r.error().to_string();

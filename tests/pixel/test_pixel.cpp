@@ -362,7 +362,7 @@ TEST(Pixel, OneBitFramesStartMidByte) {
     }
 }
 
-TEST(Pixel, BigEndianOwEightBitIsWordSwapped) {
+TEST(Pixel, BigEndianOwEightBitIsWordSwappedObAndUnAreNot) {
     // In Explicit VR Big Endian, OW is a stream of 16-bit words: 8-bit samples are byte-swapped pairs.
     image im;
     im.ba = 8;
@@ -372,9 +372,24 @@ TEST(Pixel, BigEndianOwEightBitIsWordSwapped) {
     im.pixel_vr = vr::OW;
     auto o = open(build(im, bytes{std::byte{2}, std::byte{1}, std::byte{4}, std::byte{3}, std::byte{6}, std::byte{5}}));
     EXPECT_EQ(samples_of<std::uint8_t>(o.pixels, 0), (std::vector<std::uint8_t>{1, 2, 3, 4, 5, 6}));
+    EXPECT_TRUE(o.pixels.native_word_swapped());
     im.pixel_vr = vr::OB;
     auto ob = open(build(im, bytes{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}, std::byte{5}, std::byte{6}}));
     EXPECT_EQ(samples_of<std::uint8_t>(ob.pixels, 0), (std::vector<std::uint8_t>{1, 2, 3, 4, 5, 6}));
+    EXPECT_FALSE(ob.pixels.native_word_swapped());
+    // UN is never byte-swapped (PS3.5 §6.2.2): bytes in order, wider samples little endian.
+    im.pixel_vr = vr::UN;
+    auto un =
+        open(build(im, bytes{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}, std::byte{5}, std::byte{6}}));
+    EXPECT_EQ(samples_of<std::uint8_t>(un.pixels, 0), (std::vector<std::uint8_t>{1, 2, 3, 4, 5, 6}));
+    EXPECT_FALSE(un.pixels.native_word_swapped());
+    EXPECT_FALSE(un.pixels.native_big_endian());
+    im.ba = 16;
+    im.bs = 16;
+    im.hb = 15;
+    im.columns = 1;
+    auto un16 = open(build(im, encode<std::uint16_t>({0x1234, 0xABCD}, false)));
+    EXPECT_EQ(samples_of<std::uint16_t>(un16.pixels, 0), (std::vector<std::uint16_t>{0x1234, 0xABCD}));
 }
 
 TEST(Pixel, ShortPixelDataStrictErrorLenientCompleteFrames) {

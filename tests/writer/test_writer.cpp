@@ -554,6 +554,109 @@ TEST(Writer, AttributeTagsKeepGroupFirstAcrossByteOrders) {
     }
 }
 
+std::vector<std::int64_t> frame_samples(const dicom_file& f) {
+    std::vector<std::int64_t> out;
+    auto pixels = pixel_data::open(f);
+    EXPECT_TRUE(pixels) << pixels.error().to_string();
+    if (!pixels) {
+        return out;
+    }
+    auto frame = pixels->frame(0);
+    EXPECT_TRUE(frame) << frame.error().to_string();
+    if (frame) {
+        frame->visit([&](const auto& fr) {
+            for (const auto v : fr.samples()) {
+                out.push_back(static_cast<std::int64_t>(v));
+            }
+        });
+    }
+    return out;
+}
+
+bytes big_endian_grey(std::uint16_t bits, std::uint16_t columns, vr pixel_vr, const bytes& pixels) {
+    dicom_builder b(true, true);
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.us(tags::SamplesPerPixel, {1});
+    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.us(tags::Rows, {1}).us(tags::Columns, {columns});
+    b.us(tags::BitsAllocated, {bits}).us(tags::BitsStored, {bits});
+    b.us(tags::HighBit, {static_cast<std::uint16_t>(bits - 1)}).us(tags::PixelRepresentation, {0});
+    b.element(tags::PixelData, pixel_vr, pixels);
+    return dicom_builder::part10(b.data(), "1.2.840.10008.1.2.2");
+}
+
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-36ead99a.dcm): 8-bit Pixel Data of VR UN in Explicit
+// VR Big Endian was read as byte-swapped 16-bit words (like OW) but copied as a byte stream into OB, so the
+// written file decoded to other samples. A UN value is never byte-swapped (PS3.5 §6.2.2): its bytes are in
+// order, and 16-bit samples little endian; the writer undoes exactly the word order the reader sees.
+TEST(Writer, BigEndianPixelDataKeepsItsSamplesWhateverItsVr) {
+    const bytes b4{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+    struct row {
+        std::uint16_t bits;
+        std::uint16_t columns;
+        vr pixel_vr;
+        bytes stored;
+        std::vector<std::int64_t> samples;
+    };
+    const std::vector<row> rows{
+        {8, 4, vr::UN, b4, {1, 2, 3, 4}},
+        {16, 2, vr::UN, b4, {0x0201, 0x0403}}, // little endian whatever the transfer syntax
+        {8, 4, vr::OW, b4, {2, 1, 4, 3}},      // PS3.5 Annex A.3: byte-swapped 16-bit words
+        {8, 4, vr::OB, b4, {1, 2, 3, 4}},
+        {16, 2, vr::OW, b4, {0x0102, 0x0304}},
+        // Odd OW: the third sample is the missing half of the last word (read as zero), not the odd byte.
+        {8, 3, vr::OW, bytes{std::byte{2}, std::byte{1}, std::byte{9}}, {1, 2, 0}},
+    };
+    for (const row& r : rows) {
+        const std::string what = std::to_string(r.bits) + "-bit " + std::string(to_string(r.pixel_vr)) + " " +
+                                 std::to_string(r.stored.size()) + " bytes";
+        const dicom_file f = parse(big_endian_grey(r.bits, r.columns, r.pixel_vr, r.stored));
+        ASSERT_EQ(frame_samples(f), r.samples) << what;
+        for (const char* target : {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1"}) {
+            write_options w;
+            w.transfer_syntax = target;
+            const dicom_file g = parse(write_to_memory(f, w));
+            EXPECT_EQ(frame_samples(g), r.samples) << what << " written as " << target;
+            EXPECT_EQ(g.dataset().find(tags::PixelData)->vr(), r.bits > 8 ? vr::OW : vr::OB) << what;
+        }
+    }
+}
+
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-f0b6cb67.dcm): an RLE frame in an odd-length
+// fragment, its segment followed by a stray byte and a zero, decodes leniently; the writer pads the fragment
+// (PS3.5 A.4) and the copy must decode to the same samples (the decoder takes the zero ending an even
+// codestream after the last segment as that pad).
+TEST(Writer, OddRleFragmentStillDecodesOncePadded) {
+    bytes frame(64, std::byte{0});
+    frame[0] = std::byte{1};  // one segment
+    frame[4] = std::byte{64}; // at byte 64
+    // Literal {5, 5}, then 6 x 5: the 8 bytes of a 2x4 frame; then 0xFE 0x00 unread. 71 bytes.
+    for (const int v : {1, 5, 5, 251, 5, 0xFE, 0x00}) {
+        frame.push_back(static_cast<std::byte>(v));
+    }
+    dicom_builder b;
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.us(tags::SamplesPerPixel, {1});
+    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.us(tags::Rows, {2}).us(tags::Columns, {4});
+    b.us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8}).us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
+    const std::array<std::uint32_t, 1> bot{0};
+    b.encapsulated(bot, {frame});
+    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.5"));
+    const std::vector<std::int64_t> fives(8, 5);
+    ASSERT_EQ(frame_samples(f), fives);
+    memory_sink sink;
+    auto report = write(f, sink, write_options{});
+    ASSERT_TRUE(report) << report.error().to_string();
+    EXPECT_EQ(report->frames_copied, 1U);
+    const dicom_file g = parse(sink.bytes());
+    auto pixels = pixel_data::open(g);
+    ASSERT_TRUE(pixels) << pixels.error().to_string();
+    ASSERT_EQ(pixels->fragments().size(), 1U);
+    EXPECT_EQ(pixels->fragments()[0].bytes.size(), 72U);
+    EXPECT_EQ(frame_samples(g), fives);
+}
+
 TEST(Writer, UnknownTargetIsAnError) {
     const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
     write_options options;

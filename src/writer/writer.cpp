@@ -728,14 +728,36 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
         if (p.copy) {
             // Byte-identical copy of the frame's fragments.
             const auto index = plan.source->frame_index()[i];
-            const auto frags = plan.source->fragments();
-            for (std::uint32_t k = 0; k < index.count; ++k) {
-                const auto bytes = frags[index.first + k].bytes;
-                if ((bytes.size() & 1U) != 0) {
-                    warnings_.push_back(warning{frags[index.first + k].offset, "(7FE0,0010)",
-                                                "odd-length fragment padded to even length"});
+            const auto frags = plan.source->fragments().subspan(index.first, index.count);
+            // A pad byte after an odd fragment that is not the frame's last would land inside the
+            // codestream (e.g. shifting RLE segment offsets); such a frame's fragments are joined into
+            // one, padded once at its end (PS3.5 §A.4: every fragment has even length).
+            std::uint64_t joined = 0;
+            bool odd_inside = false;
+            for (std::size_t k = 0; k < frags.size(); ++k) {
+                joined += frags[k].bytes.size();
+                odd_inside = odd_inside || ((frags[k].bytes.size() & 1U) != 0 && k + 1 < frags.size());
+            }
+            if (odd_inside && joined < 0xFFFFFFFEULL) {
+                warnings_.push_back(warning{frags[0].offset, "(7FE0,0010)",
+                                            "frame " + std::to_string(i) + ": " + std::to_string(frags.size()) +
+                                                " fragments, some of odd length, joined into one fragment"});
+                const auto padded = static_cast<std::size_t>(joined + (joined & 1U));
+                enc.write_header(out, item_tag, vr::unknown, static_cast<std::uint32_t>(padded), e);
+                for (const auto& f : frags) {
+                    out.put(f.bytes);
                 }
-                put_fragment(bytes);
+                if (padded != joined) {
+                    out.zeros(1);
+                }
+            } else {
+                for (const auto& f : frags) {
+                    if ((f.bytes.size() & 1U) != 0) {
+                        warnings_.push_back(
+                            warning{f.offset, "(7FE0,0010)", "odd-length fragment padded to even length"});
+                    }
+                    put_fragment(f.bytes);
+                }
             }
             ++frames_copied;
         } else {

@@ -657,6 +657,41 @@ TEST(Writer, OddRleFragmentStillDecodesOncePadded) {
     EXPECT_EQ(frame_samples(g), fives);
 }
 
+// A frame split over fragments, the first of odd length (against PS3.5 §A.4): padding that fragment in
+// place would put a byte inside the RLE segment, so the writer joins the frame's fragments into one.
+TEST(Writer, OddFragmentInsideAFrameIsJoinedNotPadded) {
+    bytes header(64, std::byte{0});
+    header[0] = std::byte{1};  // one segment
+    header[4] = std::byte{64}; // at byte 64
+    bytes first = header;
+    first.push_back(std::byte{1}); // 65 bytes: the segment's first byte (literal run of 2)
+    const bytes second{std::byte{5}, std::byte{5}, std::byte{251}, std::byte{5}}; // {5, 5}, then 6 x 5
+    dicom_builder b;
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.us(tags::SamplesPerPixel, {1});
+    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.us(tags::Rows, {2}).us(tags::Columns, {4});
+    b.us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8}).us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
+    const std::array<std::uint32_t, 1> bot{0};
+    b.encapsulated(bot, {first, second});
+    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.5"));
+    const std::vector<std::int64_t> fives(8, 5);
+    ASSERT_EQ(frame_samples(f), fives);
+    memory_sink sink;
+    auto report = write(f, sink, write_options{});
+    ASSERT_TRUE(report) << report.error().to_string();
+    EXPECT_EQ(report->frames_copied, 1U);
+    EXPECT_TRUE(std::ranges::any_of(report->warnings, [](const warning& w) {
+        return w.message.find("joined into one fragment") != std::string::npos;
+    }));
+    const dicom_file g = parse(sink.bytes());
+    auto pixels = pixel_data::open(g);
+    ASSERT_TRUE(pixels) << pixels.error().to_string();
+    ASSERT_EQ(pixels->fragments().size(), 1U);
+    EXPECT_EQ(pixels->fragments()[0].bytes.size(), 70U);
+    EXPECT_EQ(frame_samples(g), fives);
+}
+
 TEST(Writer, UnknownTargetIsAnError) {
     const auto source = parse(sample(true, false, "1.2.840.10008.1.2.1"));
     write_options options;

@@ -622,6 +622,19 @@ TEST(Writer, BigEndianPixelDataKeepsItsSamplesWhateverItsVr) {
     }
 }
 
+/// An RLE Lossless file of one 8-bit 2x4 MONOCHROME2 frame held in `fragments`.
+dicom_file rle_8bit_2x4(const std::vector<bytes>& fragments) {
+    dicom_builder b;
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.us(tags::SamplesPerPixel, {1});
+    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
+    b.us(tags::Rows, {2}).us(tags::Columns, {4});
+    b.us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8}).us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
+    const std::array<std::uint32_t, 1> bot{0};
+    b.encapsulated(bot, fragments);
+    return parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.5"));
+}
+
 // fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-f0b6cb67.dcm): an RLE frame in an odd-length
 // fragment, its segment followed by a stray byte and a zero, decodes leniently; the writer pads the fragment
 // (PS3.5 A.4) and the copy must decode to the same samples (the decoder takes the zero ending an even
@@ -634,15 +647,7 @@ TEST(Writer, OddRleFragmentStillDecodesOncePadded) {
     for (const int v : {1, 5, 5, 251, 5, 0xFE, 0x00}) {
         frame.push_back(static_cast<std::byte>(v));
     }
-    dicom_builder b;
-    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
-    b.us(tags::SamplesPerPixel, {1});
-    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
-    b.us(tags::Rows, {2}).us(tags::Columns, {4});
-    b.us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8}).us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
-    const std::array<std::uint32_t, 1> bot{0};
-    b.encapsulated(bot, {frame});
-    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.5"));
+    const dicom_file f = rle_8bit_2x4({frame});
     const std::vector<std::int64_t> fives(8, 5);
     ASSERT_EQ(frame_samples(f), fives);
     memory_sink sink;
@@ -666,15 +671,7 @@ TEST(Writer, OddFragmentInsideAFrameIsJoinedNotPadded) {
     bytes first = header;
     first.push_back(std::byte{1}); // 65 bytes: the segment's first byte (literal run of 2)
     const bytes second{std::byte{5}, std::byte{5}, std::byte{251}, std::byte{5}}; // {5, 5}, then 6 x 5
-    dicom_builder b;
-    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
-    b.us(tags::SamplesPerPixel, {1});
-    b.str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
-    b.us(tags::Rows, {2}).us(tags::Columns, {4});
-    b.us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8}).us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
-    const std::array<std::uint32_t, 1> bot{0};
-    b.encapsulated(bot, {first, second});
-    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.5"));
+    const dicom_file f = rle_8bit_2x4({first, second});
     const std::vector<std::int64_t> fives(8, 5);
     ASSERT_EQ(frame_samples(f), fives);
     memory_sink sink;

@@ -22,6 +22,8 @@
 #include <openjph/ojph_mem.h>
 #include <openjph/ojph_params.h>
 #include <turbojpeg.h>
+
+#include "codecs/j2k_packets.hpp"
 #endif
 
 namespace dicompix::bench {
@@ -290,6 +292,24 @@ void bm_openjph_alone(benchmark::State& state, opened* in) {
     set_rates(state, rows * columns, out.size() * 2);
 }
 
+/// The HTJ2K adapter's packet-header walk alone (j2k_packets.hpp), which runs before OpenJPH on every frame.
+void bm_ht_packet_walk(benchmark::State& state, opened* in) {
+    const auto cs = codestream_of(in, 0);
+    for (auto _ : state) {
+        const auto layout = codecs::j2k::parse(cs);
+        if (!layout) {
+            state.SkipWithError(layout.error().to_string().c_str());
+            return;
+        }
+        const std::string why = codecs::j2k::check_ht_packet_headers(*layout);
+        if (!why.empty()) {
+            state.SkipWithError(why.c_str());
+            return;
+        }
+    }
+    set_rates(state, frame_pixels(in->pixels), cs.size());
+}
+
 void bm_turbojpeg_alone(benchmark::State& state, opened* in) {
     const auto cs = codestream_of(in, 0);
     const auto& info = in->pixels.info();
@@ -333,6 +353,8 @@ void register_all() {
                     ->Unit(benchmark::kMillisecond);
             } else if (s == "htj2k" && in->pixels.info().samples_per_pixel == 1) {
                 benchmark::RegisterBenchmark(("openjph_alone/" + name).c_str(), bm_openjph_alone, in)
+                    ->Unit(benchmark::kMillisecond);
+                benchmark::RegisterBenchmark(("ht_packet_walk/" + name).c_str(), bm_ht_packet_walk, in)
                     ->Unit(benchmark::kMillisecond);
             } else if (s == "jpeg") {
                 benchmark::RegisterBenchmark(("turbojpeg_alone/" + name).c_str(), bm_turbojpeg_alone, in)

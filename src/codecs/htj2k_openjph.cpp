@@ -125,6 +125,9 @@ unsigned ceil_log2(std::uint64_t v) noexcept {
     return n;
 }
 
+/// Largest tile side handed to OpenJPH (see unsupported()).
+constexpr std::uint32_t max_openjph_tile_side = std::uint32_t{1} << 24;
+
 /// Why OpenJPH 0.9 should not decode this codestream, or empty.
 std::string unsupported(const j2k::layout& l) {
     if (!l.ht) {
@@ -142,6 +145,13 @@ std::string unsupported(const j2k::layout& l) {
     }
     if (l.x_offset != 0 || l.y_offset != 0 || l.tile_x_offset != 0 || l.tile_y_offset != 0) {
         return "image or tile offsets are not zero";
+    }
+    // OpenJPH 0.9 holds tile sizes in signed 32-bit integers: a YTsiz of 0xFFFFFF00 made it dereference a
+    // null tile-component (fuzz finding 2aca45e6). Frames are at most 65535 wide, so larger tiles are
+    // only ever "the whole image"; OpenJPEG takes them.
+    if (l.tile_width > max_openjph_tile_side || l.tile_height > max_openjph_tile_side) {
+        return "tile size " + std::to_string(l.tile_width) + "x" + std::to_string(l.tile_height) +
+               " beyond what OpenJPH's 32-bit arithmetic holds";
     }
     if (l.layers != 1 || (l.cblk_style & 0x40U) == 0 || (l.cblk_style & 0x80U) != 0) {
         return "more than one quality layer or code-blocks that are not all HT";

@@ -474,6 +474,47 @@ TEST(Htj2kAdversarial, LblockOverflowIsRefusedBeforeOpenJph) {
     EXPECT_FALSE(test::decode_file(test::encapsulated_file(d, ht_lossless, {cs})));
 }
 
+// fuzz_decode_htj2k finding 2aca45e6 (testdata/crashers/fuzz-decode_htj2k-2aca45e6.j2c): a YTsiz of
+// 0xFFFFFF00 (one tile, larger than the image: valid) made OpenJPH 0.9, which holds tile sizes in signed
+// 32-bit integers, dereference a null pointer. Such tiles go to OpenJPEG, which decodes them, or (when its
+// own 32-bit tile count overflows, as for this one) refuses them cleanly.
+TEST(Htj2kAdversarial, HugeTileSizeGoesToOpenJpeg) {
+    const image_desc d = mono(40, 30, 16, 12);
+    const samples s = test::smooth_samples(d, 5);
+    const bytes cs = encode(d, s, ht_lossless).codestream;
+    const std::size_t siz = 4; // SOC, then the SIZ marker and its length
+    ASSERT_EQ(j2k::detail::be16(cs, 2), j2k::marker::siz);
+    for (const std::size_t field : {siz + 20, siz + 24}) { // XTsiz, YTsiz (ISO/IEC 15444-1 A.5.1)
+        for (const std::uint32_t side : {0x01000001U, 0xFFFFFF00U}) {
+            bytes big = cs;
+            for (std::size_t k = 0; k < 4; ++k) {
+                big[field + k] = static_cast<std::byte>((side >> (24 - 8 * k)) & 0xFFU);
+            }
+            bytes out;
+            const auto r = decode_raw(big, d.info(), out);
+            ASSERT_FALSE(r);
+            EXPECT_NE(r.error().message.find("tile size"), std::string::npos) << r.error().message;
+            const auto whole = test::decode_file(test::encapsulated_file(d, ht_lossless, {big}));
+            if (side == 0x01000001U) {
+                ASSERT_TRUE(whole) << whole.error().to_string();
+                EXPECT_EQ(whole->codec, "jpeg2000/openjpeg");
+                EXPECT_EQ(whole->values, s);
+            } else {
+                ASSERT_FALSE(whole);
+                EXPECT_NE(whole.error().message.find("jpeg2000/openjpeg"), std::string::npos) << whole.error().message;
+            }
+        }
+    }
+    const bytes file =
+        test::read_all(std::filesystem::path(DICOMPIX_TESTDATA_DIR) / "crashers" / "fuzz-decode_htj2k-2aca45e6.j2c");
+    const auto eoc = std::search(file.begin(), file.end(), j2k::eoc_bytes.begin(), j2k::eoc_bytes.end());
+    ASSERT_NE(eoc, file.end());
+    bytes out;
+    const auto r = decode_raw(bytes(file.begin(), eoc + 2), mono(1024, 1024, 16, 16).info(), out);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("tile size"), std::string::npos) << r.error().message;
+}
+
 // The packet walk accepts what the encoder writes, uses up each tile exactly, and refuses a codestream
 // whose tile data no longer matches its packet headers (the frame then goes to OpenJPEG).
 TEST(Htj2kAdversarial, PacketWalkFollowsTheTileData) {

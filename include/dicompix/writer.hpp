@@ -163,7 +163,9 @@ private:
 
 /// Writes `file` (its meta group regenerated, its dataset, and its pixel data with `edits`) to `out`.
 /// Errors: write_error, io_error, unsupported_transfer_syntax, no_encoder, cannot_encode,
-/// inconsistent_dataset, and the decode errors of source frames.
+/// inconsistent_dataset (also: a Part 10 big endian dataset that would start with an element of group 0200,
+/// which reads as the meta group's 0002; a group length (0200,0000) there is dropped instead), and the decode
+/// errors of source frames.
 [[nodiscard]] result<write_report> write(const dicom_file& file, byte_sink& out, const write_options& options = {},
                                          const pixel_edits* edits = nullptr);
 /// As write(), to a new file at `path` (written to a temporary name and renamed on success).

@@ -86,14 +86,16 @@ public:
                                const std::function<std::optional<std::uint64_t>(const element&)>& hooked_size = {});
     /// Bytes write_dataset would produce for ds (without hooks).
     [[nodiscard]] std::uint64_t dataset_size(const dataset& ds, encoding enc) const;
+    /// Writes one element as write_dataset does outside hooks (for a hook that writes it itself).
+    result<void> write_element(const element& e, buffered_writer& out, encoding enc);
+    /// Bytes write_element produces for e.
+    [[nodiscard]] std::uint64_t element_size(const element& e, encoding enc) const;
     /// Writes one element header (tag, VR, length) in encoding `enc`.
     void write_header(buffered_writer& out, tag t, vr v, std::uint32_t length, encoding enc) const;
     [[nodiscard]] static std::uint32_t header_size(tag t, vr v, encoding enc) noexcept;
     [[nodiscard]] encoding enc() const noexcept { return enc_; }
 
 private:
-    result<void> write_element(const element& e, buffered_writer& out, encoding enc);
-    [[nodiscard]] std::uint64_t element_size(const element& e, encoding enc) const;
     [[nodiscard]] std::uint64_t items_size(const element& e, encoding item_enc) const;
     [[nodiscard]] vr written_vr(const element& e) const noexcept;
 

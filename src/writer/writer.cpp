@@ -868,15 +868,58 @@ void move_stray_meta(dataset& ds, dataset& meta, std::vector<warning>& warnings)
     }
 }
 
+/// PS3.10 §7.1: the meta group is explicit VR little endian, and readers that end it where the group number
+/// changes (dicompix, pydicom) read the first tag of a big endian dataset in little endian too. Group 0200 is
+/// written 02 00 and reads as group 0002: that element would be taken for meta (fuzz-roundtrip-af3c6bc6, a
+/// recomputed (0200,0000) read as (0002,0000) whose length runs past the end). A retired group length (PS3.5
+/// §7.2) there is dropped; any other element of group 0200 cannot come first.
+result<void> check_big_endian_start(dataset& ds, std::vector<warning>& warnings) {
+    constexpr std::uint16_t reads_as_meta = 0x0200;
+    const auto first = [&ds]() -> const element* {
+        const element* lowest = nullptr;
+        for (const element& e : ds) {
+            if (lowest == nullptr || e.tag() < lowest->tag()) {
+                lowest = &e;
+            }
+        }
+        return lowest;
+    };
+    const element* e = first();
+    if (e == nullptr || e->tag().group() != reads_as_meta) {
+        return {};
+    }
+    const tag group_length{reads_as_meta, 0x0000};
+    if (e->tag() == group_length) {
+        warnings.push_back(warning{e->offset(), group_length.to_string(),
+                                   "group length dropped: first in a big endian dataset it reads as (0002,0000)"});
+        while (ds.erase(group_length)) {
+        }
+        e = first();
+    }
+    if (e != nullptr && e->tag().group() == reads_as_meta) {
+        return failure(errc::inconsistent_dataset,
+                       e->tag().to_string() + " cannot start a big endian dataset: after the meta group it reads as "
+                                              "an element of group 0002");
+    }
+    return {};
+}
+
 /// The regenerated file meta group (PS3.10 §7.1).
-dataset make_meta(const dataset& source_meta, const dataset& ds, std::string_view ts_uid,
-                  const write_options& options) {
+dataset make_meta(const dataset& source_meta, const dataset& ds, std::string_view ts_uid, const write_options& options,
+                  std::vector<warning>& warnings) {
     dataset meta;
     for (const element& e : source_meta) {
         const auto el = e.tag().element();
         // Keep what describes the source (e.g. Source Application Entity Title); regenerate the rest.
         if (e.tag().group() == 0x0002 && el != 0x0000 && el != 0x0001 && el != 0x0002 && el != 0x0003 &&
             el != 0x0010 && el != 0x0012 && el != 0x0013) {
+            if (!e.items().empty() || e.is_encapsulated()) {
+                // Meta elements are read flat (PS3.10 §7.1 has no sequence in the group): a UN sequence would
+                // be written with undefined length, which no meta reader can skip, and an SQ read back as bytes.
+                warnings.push_back(
+                    warning{e.offset(), e.tag().to_string(), "file meta element holding items or fragments dropped"});
+                continue;
+            }
             meta.set(e);
         }
     }
@@ -990,15 +1033,17 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
     dataset source_meta = file.meta();
     move_stray_meta(ds, source_meta, report.warnings);
     DICOMPIX_TRY_VOID(writer.update_attributes(ds, source_meta));
-    const dataset meta = make_meta(source_meta, ds, uid, options);
+    const dataset meta = make_meta(source_meta, ds, uid, options, report.warnings);
 
     const encoding enc{target->explicit_vr, target->big_endian};
     const bool planned = edits != nullptr;
-    const auto hooked = [&](tag t) {
-        return planned && (is_pixel_tag(t) || t == tags::ExtendedOffsetTable || t == tags::ExtendedOffsetTableLengths);
-    };
     // The ratio placeholder: written before pixel data, patched when the real byte counts are known.
     const bool lossy_here = writer.plan.lossy;
+    const auto hooked = [&](tag t) {
+        return (planned &&
+                (is_pixel_tag(t) || t == tags::ExtendedOffsetTable || t == tags::ExtendedOffsetTableLengths)) ||
+               (lossy_here && t == tags::LossyImageCompressionRatio);
+    };
     std::uint64_t ratio_value_offset = 0;
     std::size_t ratio_prefix = 0;
     if (lossy_here) {
@@ -1008,6 +1053,10 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
         }
         ratio_prefix = ratios.size();
         ds.set(text_element(tags::LossyImageCompressionRatio, vr::DS, ratios + std::string(16, ' ')));
+    }
+
+    if (options.part10 && target->big_endian) {
+        DICOMPIX_TRY_VOID(check_big_endian_start(ds, report.warnings));
     }
 
     const auto body = [&](byte_sink& out_sink) -> result<void> {
@@ -1020,20 +1069,22 @@ result<write_report> write_impl(const dicom_file& file, byte_sink& sink, const w
             if (e.tag() == tags::ExtendedOffsetTableLengths) {
                 return {};
             }
+            if (e.tag() == tags::LossyImageCompressionRatio) {
+                // Where the value lands is taken from what was written: a size predicted from the dataset missed
+                // the group lengths the encoder recomputes or drops (a (0028,0000) of 12 bytes, or two).
+                DICOMPIX_TRY_VOID(encoder.write_element(e, w, enc));
+                const std::size_t value = e.bytes().size();
+                ratio_value_offset = w.position() - (value + (value & 1U)) + ratio_prefix;
+                return {};
+            }
             return writer.write_pixel_element(e, w, encoder);
         };
-        if (lossy_here) {
-            // Find where the ratio value lands: size of everything before it.
-            dataset before;
-            for (const element& e : ds) {
-                if (e.tag() < tags::LossyImageCompressionRatio) {
-                    before.push_back_unordered(e);
-                }
+        const auto size_of = [&](const element& e) -> std::optional<std::uint64_t> {
+            if (e.tag() == tags::LossyImageCompressionRatio) {
+                return encoder.element_size(e, enc);
             }
-            ratio_value_offset = out.position() + encoder.dataset_size(before, enc) +
-                                 dataset_encoder::header_size(tags::LossyImageCompressionRatio, vr::DS, enc) + ratio_prefix;
-        }
-        const auto size_of = [&](const element& e) { return writer.hooked_size(e, enc); };
+            return writer.hooked_size(e, enc);
+        };
         DICOMPIX_TRY_VOID(encoder.write_dataset(ds, out, hooked, hook, size_of));
         DICOMPIX_TRY_VOID(writer.patch_tables(out));
         if (lossy_here && writer.encoded_bytes > 0) {
@@ -1115,9 +1166,12 @@ result<write_report> write_dataset(const dataset& meta, const dataset& ds, byte_
     dataset body = ds;
     dataset source_meta = meta;
     move_stray_meta(body, source_meta, report.warnings);
+    if (options.part10 && ts->big_endian) {
+        DICOMPIX_TRY_VOID(check_big_endian_start(body, report.warnings));
+    }
     buffered_writer w(out);
     if (options.part10) {
-        DICOMPIX_TRY_VOID(write_meta(make_meta(source_meta, body, uid, options), w, report.warnings));
+        DICOMPIX_TRY_VOID(write_meta(make_meta(source_meta, body, uid, options, report.warnings), w, report.warnings));
     }
     dataset_encoder encoder({ts->explicit_vr, ts->big_endian}, options.undefined_length_sequences, report.warnings);
     if (ts->deflated) {

@@ -428,13 +428,8 @@ TEST(Writer, EveryFrameGetsTheColourTransform) {
     }
 }
 
-// An Image Type read as UN (explicit VR UN for a standard attribute, as in pydicom's explicit_VR-UN.dcm) kept only
-// DERIVED when a lossy write replaced value 1: values 2..n must stay (PS3.3 C.7.6.1.1.2).
-TEST(Writer, LossyWriteKeepsImageTypeValuesReadAsUn) {
-    dicom_builder b(true, false);
-    b.element(tags::ImageType, vr::UN, test::to_bytes("ORIGINAL\\PRIMARY\\AXIAL"));
-    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
-    b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4");
+/// The Image Pixel attributes and native Pixel Data of an 8-bit 8x8 MONOCHROME2 ramp.
+void add_grey_8x8(dicom_builder& b) {
     b.us(tags::SamplesPerPixel, {1}).str(tags::PhotometricInterpretation, vr::CS, "MONOCHROME2");
     b.us(tags::Rows, {8}).us(tags::Columns, {8}).us(tags::BitsAllocated, {8}).us(tags::BitsStored, {8});
     b.us(tags::HighBit, {7}).us(tags::PixelRepresentation, {0});
@@ -443,6 +438,16 @@ TEST(Writer, LossyWriteKeepsImageTypeValuesReadAsUn) {
         pixels[i] = static_cast<std::byte>(i * 4);
     }
     b.element(tags::PixelData, vr::OB, pixels);
+}
+
+// An Image Type read as UN (explicit VR UN for a standard attribute, as in pydicom's explicit_VR-UN.dcm) kept only
+// DERIVED when a lossy write replaced value 1: values 2..n must stay (PS3.3 C.7.6.1.1.2).
+TEST(Writer, LossyWriteKeepsImageTypeValuesReadAsUn) {
+    dicom_builder b(true, false);
+    b.element(tags::ImageType, vr::UN, test::to_bytes("ORIGINAL\\PRIMARY\\AXIAL"));
+    b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+    b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4");
+    add_grey_8x8(b);
     const auto source = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1"));
     ASSERT_EQ(source.dataset().find(tags::ImageType)->vr(), vr::UN);
     write_options options;
@@ -551,6 +556,105 @@ TEST(Writer, AttributeTagsKeepGroupFirstAcrossByteOrders) {
         w.transfer_syntax = from_big ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2.2";
         const dicom_file g = parse(write_to_memory(f, w));
         EXPECT_EQ(g.dataset().find(tags::FrameIncrementPointer)->to_tag().value(), tag(0x0018, 0x1063)) << from_big;
+    }
+}
+
+// fuzz_roundtrip finding (testdata/crashers/fuzz-roundtrip-af3c6bc6.dcm): in Explicit VR Big Endian the
+// recomputed group length (0200,0000) came first in the dataset, written 02 00 00 00 'UL' 00 04, which a reader
+// ending the meta group where the group number changes takes for a little endian (0002,0000) of length 1024.
+TEST(Writer, BigEndianDatasetNeverStartsWithWhatReadsAsMeta) {
+    dicom_builder b(true, true);
+    b.str(tag(0x0201, 0x0010), vr::LO, "ACME"); // out of order: the written dataset starts with (0200,0000)
+    b.ul(tag(0x0200, 0x0000), {1234});
+    const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.2"));
+    ASSERT_TRUE(f.dataset().contains(tag(0x0200, 0x0000)));
+    memory_sink sink;
+    auto report = write(f, sink, write_options{});
+    ASSERT_TRUE(report) << report.error().to_string();
+    EXPECT_FALSE(report->warnings.empty());
+    auto g = read_bytes(byte_source::adopt(sink.bytes()));
+    ASSERT_TRUE(g) << g.error().to_string();
+    EXPECT_EQ(g->transfer_syntax_uid(), "1.2.840.10008.1.2.2");
+    EXPECT_TRUE(g->warnings().empty());
+    EXPECT_FALSE(g->dataset().contains(tag(0x0200, 0x0000)));
+    ASSERT_TRUE(g->dataset().contains(tag(0x0201, 0x0010)));
+    EXPECT_EQ(g->dataset().find(tag(0x0201, 0x0010))->raw_string(), "ACME");
+    EXPECT_EQ(write_to_memory(*g, write_options{}), sink.bytes());
+
+    // Any other element of group 0200 first cannot be written in big endian, but can in little endian.
+    dicom_builder c(true, true);
+    c.str(tag(0x0201, 0x0010), vr::LO, "ACME");
+    c.str(tag(0x0200, 0x0010), vr::LO, "X");
+    const dicom_file h = parse(dicom_builder::part10(c.data(), "1.2.840.10008.1.2.2"));
+    memory_sink refused;
+    EXPECT_EQ(write(h, refused, write_options{}).error().code, errc::inconsistent_dataset);
+    write_options little;
+    little.transfer_syntax = "1.2.840.10008.1.2.1";
+    EXPECT_EQ(parse(write_to_memory(h, little)).dataset().find(tag(0x0200, 0x0010))->raw_string(), "X");
+    // Bare, nothing precedes it that could be misread.
+    write_options bare;
+    bare.part10 = false;
+    EXPECT_TRUE(write(h, refused, bare));
+}
+
+// A File Meta Element holding items (moved from the body) was written in the meta group: a UN sequence with
+// undefined length, which the meta reader cannot skip ("length 4294967295 runs past the end"), or an SQ that
+// comes back as bytes and is written differently the second time. The meta group is flat: they are dropped.
+TEST(Writer, MetaElementsHoldingItemsAreDropped) {
+    for (const vr v : {vr::UN, vr::SQ}) {
+        dicom_builder b(true, false);
+        b.str(tags::PatientID, vr::LO, "P1");
+        b.begin_sequence(tag(0x0002, 0x0102), true, v).begin_item(true).end_item().end_sequence();
+        const dicom_file f = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1"));
+        ASSERT_EQ(f.dataset().find(tag(0x0002, 0x0102))->items().size(), 1U);
+        memory_sink sink;
+        auto report = write(f, sink, write_options{});
+        ASSERT_TRUE(report) << report.error().to_string();
+        auto g = read_bytes(byte_source::adopt(sink.bytes()));
+        ASSERT_TRUE(g) << to_string(v) << ": " << g.error().to_string();
+        EXPECT_TRUE(g->warnings().empty());
+        EXPECT_FALSE(g->meta().contains(tag(0x0002, 0x0102)));
+        EXPECT_TRUE(g->dataset().contains(tags::PatientID));
+        EXPECT_EQ(write_to_memory(*g, write_options{}), sink.bytes());
+    }
+}
+
+// The Lossy Image Compression Ratio placeholder was patched at an offset predicted from the dataset, which counted
+// group lengths at their read size; the encoder writes them recomputed (12 bytes) and once, so the ratio text
+// landed in the middle of other elements.
+TEST(Writer, RatioIsPatchedIntoItsOwnValueWhateverTheGroupLengths) {
+    for (const bool duplicate : {false, true}) {
+        dicom_builder b(true, false);
+        b.str(tags::SOPClassUID, vr::UI, "1.2.840.10008.5.1.4.1.1.7");
+        b.str(tags::SOPInstanceUID, vr::UI, "1.2.3.4");
+        if (duplicate) {
+            b.ul(tag(0x0028, 0x0000), {1}).ul(tag(0x0028, 0x0000), {2});
+        } else {
+            b.ul(tag(0x0028, 0x0000), {1, 2, 3});
+        }
+        add_grey_8x8(b);
+        const auto source = parse(dicom_builder::part10(b.data(), "1.2.840.10008.1.2.1"));
+        write_options options;
+        options.transfer_syntax = "1.2.840.10008.1.2.4.50";
+        const frame_info info = pixel_data::open(source).value().info();
+        if (codec_registry::builtin().encoders_for(options.transfer_syntax, info, {}).empty()) {
+            GTEST_SKIP() << "built without a JPEG Baseline encoder";
+        }
+        memory_sink sink;
+        auto report = write(source, sink, options);
+        ASSERT_TRUE(report) << report.error().to_string();
+        auto g = read_bytes(byte_source::adopt(sink.bytes()));
+        ASSERT_TRUE(g) << g.error().to_string();
+        EXPECT_TRUE(g->warnings().empty()) << duplicate << ": " << g->warnings().front().message;
+        const element* ratio = g->dataset().find(tags::LossyImageCompressionRatio);
+        ASSERT_NE(ratio, nullptr);
+        EXPECT_NEAR(std::strtod(std::string(ratio->raw_string()).c_str(), nullptr), report->compression_ratio, 1e-6)
+            << duplicate << ": [" << ratio->raw_string() << "]";
+        const element* group_length = g->dataset().find(tag(0x0028, 0x0000));
+        const element* pixel_element = g->dataset().find(tags::PixelData);
+        ASSERT_TRUE(group_length != nullptr && pixel_element != nullptr) << duplicate;
+        EXPECT_EQ(group_length->get<std::uint32_t>().value_or(0),
+                  pixel_element->offset() - g->dataset().find(tags::SamplesPerPixel)->offset());
     }
 }
 

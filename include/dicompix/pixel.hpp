@@ -419,7 +419,6 @@ private:
     std::vector<frame_fragments> frame_index_;
     std::vector<warning> warnings_;
     pixel_options options_;
-    std::uint64_t native_first_bit_{0};
     std::uint32_t frame_count_{0};
     frame_index_method method_{frame_index_method::native};
     bool big_endian_{false};

@@ -309,12 +309,14 @@ TEST_P(RleRoundTrip, CodecAndWholePath) {
 INSTANTIATE_TEST_SUITE_P(
     Rle, RleRoundTrip,
     ::testing::Values(shape{64, 64, 1, 8, 8, false}, shape{37, 129, 1, 8, 8, false}, shape{1, 1, 1, 8, 8, false},
-                      shape{40, 300, 1, 16, 16, false}, shape{33, 65, 1, 16, 12, false},
-                      shape{31, 17, 1, 16, 12, true}, shape{16, 23, 1, 16, 16, true}, shape{20, 19, 1, 32, 32, false},
-                      shape{9, 11, 1, 32, 24, true}, shape{7, 13, 1, 64, 64, false}, shape{5, 9, 1, 64, 40, true},
-                      shape{48, 49, 3, 8, 8, false}, shape{15, 1, 3, 8, 8, false}, shape{21, 22, 3, 16, 16, false},
-                      shape{12, 13, 3, 32, 32, false}, shape{64, 64, 1, 1, 1, false}, shape{7, 5, 1, 1, 1, false},
-                      shape{3, 13, 1, 1, 1, false}, shape{1, 1, 1, 1, 1, false}, shape{2, 200, 1, 8, 8, false}),
+                      shape{40, 300, 1, 16, 16, false}, shape{33, 65, 1, 16, 12, false}, shape{31, 17, 1, 16, 12, true},
+                      shape{16, 23, 1, 16, 16, true}, shape{20, 19, 1, 32, 32, false}, shape{9, 11, 1, 32, 24, true},
+                      shape{7, 13, 1, 64, 64, false}, shape{5, 9, 1, 64, 40, true}, shape{48, 49, 3, 8, 8, false},
+                      shape{15, 1, 3, 8, 8, false}, shape{21, 22, 3, 16, 16, false}, shape{12, 13, 3, 32, 32, false},
+                      shape{64, 64, 1, 1, 1, false}, shape{7, 5, 1, 1, 1, false}, shape{3, 13, 1, 1, 1, false},
+                      shape{1, 1, 1, 1, 1, false}, shape{2, 200, 1, 8, 8, false},
+                      // More pixels than one decode chunk (16 Ki): runs cross the chunk boundaries.
+                      shape{150, 130, 3, 16, 16, false}, shape{129, 257, 1, 16, 12, false}),
     [](const ::testing::TestParamInfo<shape>& p) {
         return std::to_string(p.param.rows) + "x" + std::to_string(p.param.columns) + "x" + std::to_string(p.param.spp) +
                "_ba" + std::to_string(p.param.ba) + "_bs" + std::to_string(p.param.bs) +
@@ -614,6 +616,41 @@ TEST_F(adversarial, FragmentPadAfterTheLastSegmentIsPadding) {
     EXPECT_EQ(code_of(frame_of({{1, 5, 5, 251, 5, 0xFE, 0x00, 0x00, 0x00}}), grey8), errc::codestream_mismatch);
     EXPECT_EQ(code_of(frame_of({{1, 5, 5, 251, 5, 0xFE, 0x00, 0x00}, {249, 6}}), grey16), errc::codestream_mismatch);
     EXPECT_EQ(code_of(frame_of({{249, 6}, {1, 5, 5, 251, 5, 0xFE, 0x00, 0x00}}), grey16), errc::ok);
+}
+
+// Multi-segment frames are decoded a 16 Ki-pixel chunk of every segment at a time; a segment that ends
+// early is still reported after the segments before it, each judged as a whole.
+TEST_F(adversarial, SegmentsAreJudgedInOrderAcrossChunks) {
+    const frame_info wide = make_info(100, 200, 1, 16); // 20000 pixels: two chunks
+    std::vector<std::uint8_t> full;                     // 20000 bytes of 7: 156 runs of 128, then 32
+    std::vector<std::uint8_t> short_by_one;
+    for (int i = 0; i < 156; ++i) {
+        full.insert(full.end(), {129, 7});
+    }
+    short_by_one = full;
+    full.insert(full.end(), {225, 7});
+    short_by_one.insert(short_by_one.end(), {226, 7}); // 31 bytes: one short
+    const auto ok = c.decode(frame_of({full, full}), wide, out, true);
+    ASSERT_TRUE(ok) << ok.error().to_string();
+    EXPECT_TRUE(same_bytes(out, bytes(40000, std::byte{7})));
+    // Segment 2 one byte short: truncated.
+    const auto cut = c.decode(frame_of({full, short_by_one}), wide, out);
+    ASSERT_FALSE(cut);
+    EXPECT_EQ(cut.error().code, errc::truncated_codestream);
+    EXPECT_NE(cut.error().message.find("RLE segment 2 ends after 19999 of its 20000 bytes"), std::string::npos)
+        << cut.error().message;
+    // Segment 1 holds far more than the frame, segment 2 is short: segment 1 is judged first, as a whole.
+    auto more = full;
+    more.insert(more.end(), {129, 7, 129, 7});
+    EXPECT_EQ(code_of(frame_of({more, short_by_one}), wide), errc::codestream_mismatch);
+    // A run that ends past the frame by one byte is padding, whichever chunk it started in.
+    auto over = short_by_one;
+    over.back() = 7;
+    over[over.size() - 2] = 224; // 33 bytes of 7: one beyond
+    const auto lenient = c.decode(frame_of({over, full}), wide, out);
+    ASSERT_TRUE(lenient) << lenient.error().to_string();
+    EXPECT_TRUE(has_warning(lenient->warnings, "padding"));
+    EXPECT_TRUE(same_bytes(out, bytes(40000, std::byte{7})));
 }
 
 TEST_F(adversarial, NoOpsAreSkipped) {

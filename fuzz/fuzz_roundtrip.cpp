@@ -84,9 +84,15 @@ write_options make_write_options(std::uint8_t bits) {
     w.limits = fuzz::tight_limits();
     w.undefined_length_sequences = (bits & 0x08U) != 0;
     switch ((bits >> 4U) & 3U) {
-    case 0: w.table = offset_table::none; break;
-    case 2: w.table = offset_table::extended; break;
-    default: w.table = offset_table::basic; break;
+    case 0:
+        w.table = offset_table::none;
+        break;
+    case 2:
+        w.table = offset_table::extended;
+        break;
+    default:
+        w.table = offset_table::basic;
+        break;
     }
     w.part10 = (bits & 0x40U) == 0;
     if ((bits & 0x80U) != 0) {

@@ -34,11 +34,11 @@ class codec_registry;
 /// The Image Pixel module of one Pixel Data element, validated. Held once per pixel_data and shared
 /// (never copied) by every frame decoded from it.
 struct pixel_description {
-    frame_info frame;                      ///< shape of every frame
-    std::uint32_t number_of_frames{1};     ///< Number of Frames (1 when absent)
-    std::string photometric_text;          ///< Photometric Interpretation as written
-    std::string transfer_syntax_uid;       ///< of the dataset the pixels came from
-    bool encapsulated{false};              ///< Pixel Data is encapsulated (PS3.5 §A.4)
+    frame_info frame;                  ///< shape of every frame
+    std::uint32_t number_of_frames{1}; ///< Number of Frames (1 when absent)
+    std::string photometric_text;      ///< Photometric Interpretation as written
+    std::string transfer_syntax_uid;   ///< of the dataset the pixels came from
+    bool encapsulated{false};          ///< Pixel Data is encapsulated (PS3.5 §A.4)
 };
 
 /// Reads and validates the Image Pixel module of `ds` (the top-level dataset or an item such as an
@@ -80,17 +80,16 @@ private:
 
 /// What a frame is, beyond its samples: who made it and what its samples mean.
 struct frame_meta {
-    std::uint32_t index{0};                       ///< frame number in the pixel data (0-based)
-    photometric photometric_interpretation{};     ///< of these samples (e.g. RGB after a decoder converted)
-    std::string_view codec;                       ///< decoder that produced it; "native" for uncompressed
-    std::vector<std::string> warnings;            ///< recoverable oddities met while decoding this frame
+    std::uint32_t index{0};                   ///< frame number in the pixel data (0-based)
+    photometric photometric_interpretation{}; ///< of these samples (e.g. RGB after a decoder converted)
+    std::string_view codec;                   ///< decoder that produced it; "native" for uncompressed
+    std::vector<std::string> warnings;        ///< recoverable oddities met while decoding this frame
 };
 
 /// One frame as a flat array of T: rows x columns x samples, row-major, sample-interleaved, host-endian.
 /// Either an owned buffer or a zero-copy read-only view into the source (native data whose byte order,
 /// width and alignment already match); the first write to a view makes an owned copy.
-template <class T>
-class native_frame {
+template <class T> class native_frame {
     static_assert(std::is_arithmetic_v<T>);
 
 public:
@@ -104,8 +103,8 @@ public:
           buffer_(std::size_t{rows} * columns * samples * sizeof(T), memory) {}
     /// A read-only view of `samples`; `keepalive` owns the bytes. `memory` is where the copy made on the
     /// first write comes from (nullptr: new/delete).
-    static native_frame view(std::shared_ptr<const pixel_description> desc, std::uint32_t rows,
-                             std::uint32_t columns, std::uint16_t samples, frame_meta meta, const T* data,
+    static native_frame view(std::shared_ptr<const pixel_description> desc, std::uint32_t rows, std::uint32_t columns,
+                             std::uint16_t samples, frame_meta meta, const T* data,
                              std::shared_ptr<const void> keepalive, std::pmr::memory_resource* memory = nullptr) {
         native_frame f;
         f.memory_ = memory;
@@ -176,9 +175,7 @@ public:
     }
 
     /// Writable access for decoders filling a fresh frame; does not mark the frame modified.
-    [[nodiscard]] std::span<std::byte> fill_bytes() noexcept {
-        return {buffer_.data(), buffer_.size()};
-    }
+    [[nodiscard]] std::span<std::byte> fill_bytes() noexcept { return {buffer_.data(), buffer_.size()}; }
     void set_meta(const frame_meta& m) noexcept { meta_ = m; }
     void clear_modified() noexcept { modified_ = false; }
 
@@ -222,25 +219,16 @@ public:
                                  native_frame<double>>;
 
     any_frame() = default;
-    template <class T>
-    any_frame(native_frame<T> f) : frame_(std::move(f)) {} // NOLINT(google-explicit-constructor)
+    template <class T> any_frame(native_frame<T> f) : frame_(std::move(f)) {} // NOLINT(google-explicit-constructor)
 
     /// Calls f(native_frame<T>&) with the concrete frame.
-    template <class F>
-    decltype(auto) visit(F&& f) {
-        return std::visit(std::forward<F>(f), frame_);
-    }
-    template <class F>
-    decltype(auto) visit(F&& f) const {
-        return std::visit(std::forward<F>(f), frame_);
-    }
+    template <class F> decltype(auto) visit(F&& f) { return std::visit(std::forward<F>(f), frame_); }
+    template <class F> decltype(auto) visit(F&& f) const { return std::visit(std::forward<F>(f), frame_); }
     /// The concrete frame if its type is T, else nullptr.
-    template <class T>
-    [[nodiscard]] native_frame<T>* get_if() noexcept {
+    template <class T> [[nodiscard]] native_frame<T>* get_if() noexcept {
         return std::get_if<native_frame<T>>(&frame_);
     }
-    template <class T>
-    [[nodiscard]] const native_frame<T>* get_if() const noexcept {
+    template <class T> [[nodiscard]] const native_frame<T>* get_if() const noexcept {
         return std::get_if<native_frame<T>>(&frame_);
     }
     [[nodiscard]] sample_type type() const noexcept { return static_cast<sample_type>(frame_.index()); }
@@ -274,12 +262,12 @@ private:
 
 /// How fragments of encapsulated Pixel Data were mapped to frames (PS3.5 §A.4).
 enum class frame_index_method : std::uint8_t {
-    native,                  ///< not encapsulated
-    extended_offset_table,   ///< (7FE0,0001)/(7FE0,0002)
+    native,                ///< not encapsulated
+    extended_offset_table, ///< (7FE0,0001)/(7FE0,0002)
     basic_offset_table,
     one_fragment_per_frame,
-    single_frame,            ///< one frame made of all fragments
-    marker_scan,             ///< frame boundaries found by JPEG SOI/EOI or J2K SOC/EOC markers
+    single_frame, ///< one frame made of all fragments
+    marker_scan,  ///< frame boundaries found by JPEG SOI/EOI or J2K SOC/EOC markers
 };
 [[nodiscard]] std::string_view to_string(frame_index_method m) noexcept;
 
@@ -332,9 +320,7 @@ public:
                                                  const pixel_options& options = {});
 
     [[nodiscard]] const pixel_description& description() const noexcept { return *desc_; }
-    [[nodiscard]] const std::shared_ptr<const pixel_description>& shared_description() const noexcept {
-        return desc_;
-    }
+    [[nodiscard]] const std::shared_ptr<const pixel_description>& shared_description() const noexcept { return desc_; }
     [[nodiscard]] const frame_info& info() const noexcept { return desc_->frame; }
     /// Frames that can be served (in lenient mode, the complete frames of short Pixel Data).
     [[nodiscard]] std::uint32_t frame_count() const noexcept { return frame_count_; }
@@ -349,8 +335,7 @@ public:
     [[nodiscard]] result<any_frame> frame(std::uint32_t index) const;
     /// Frame i as native_frame<T>. Errors as frame(), plus invalid_argument when T is not the
     /// description's sample type.
-    template <class T>
-    [[nodiscard]] result<native_frame<T>> frame_as(std::uint32_t index) const {
+    template <class T> [[nodiscard]] result<native_frame<T>> frame_as(std::uint32_t index) const {
         DICOMPIX_TRY(any_frame f, frame(index));
         if (auto* typed = f.get_if<T>(); typed != nullptr) {
             return std::move(*typed);
@@ -432,8 +417,8 @@ private:
 /// Stops at the first error (a decode error or one returned by fn) and returns it; frames already
 /// handed over stay handed over. Errors: frame_out_of_range, and those of pixel_data::frame and fn.
 result<void> for_each_frame(const pixel_data& pixels, std::uint32_t threads,
-                            const std::function<result<void>(std::uint32_t, any_frame&&)>& fn,
-                            std::uint32_t first = 0, std::uint32_t last = ~std::uint32_t{0});
+                            const std::function<result<void>(std::uint32_t, any_frame&&)>& fn, std::uint32_t first = 0,
+                            std::uint32_t last = ~std::uint32_t{0});
 
 /// Decodes frames [first, last) of `pixels` on `threads` threads (0: std::thread::hardware_concurrency())
 /// and hands each to `fn(index, frame)` on the calling thread, in increasing index order (what a writer of

@@ -19,7 +19,9 @@ struct tag {
         : value(static_cast<std::uint32_t>(group) << 16U | element) {}
 
     [[nodiscard]] constexpr std::uint16_t group() const noexcept { return static_cast<std::uint16_t>(value >> 16U); }
-    [[nodiscard]] constexpr std::uint16_t element() const noexcept { return static_cast<std::uint16_t>(value & 0xFFFFU); }
+    [[nodiscard]] constexpr std::uint16_t element() const noexcept {
+        return static_cast<std::uint16_t>(value & 0xFFFFU);
+    }
     /// Odd group, not 0001/0003/0005/0007/FFFF (PS3.5 §7.8.1).
     [[nodiscard]] constexpr bool is_private() const noexcept {
         const auto g = group();
@@ -46,8 +48,40 @@ inline constexpr tag sequence_delimitation_tag{0xFFFE, 0xE0DD};
 /// Value representations of PS3.5 §6.2 (2024 edition), plus `unknown` for an element whose VR is not
 /// known (implicit VR, no dictionary entry) and `ox`-style ambiguity resolved by the dictionary.
 enum class vr : std::uint8_t {
-    AE, AS, AT, CS, DA, DS, DT, FD, FL, IS, LO, LT, OB, OD, OF, OL, OV, OW, PN, SH, SL, SQ, SS, ST, SV,
-    TM, UC, UI, UL, UN, UR, US, UT, UV,
+    AE,
+    AS,
+    AT,
+    CS,
+    DA,
+    DS,
+    DT,
+    FD,
+    FL,
+    IS,
+    LO,
+    LT,
+    OB,
+    OD,
+    OF,
+    OL,
+    OV,
+    OW,
+    PN,
+    SH,
+    SL,
+    SQ,
+    SS,
+    ST,
+    SV,
+    TM,
+    UC,
+    UI,
+    UL,
+    UN,
+    UR,
+    US,
+    UT,
+    UV,
     unknown, ///< no VR known; values treated as UN
 };
 
@@ -61,8 +95,20 @@ inline constexpr std::size_t vr_count = static_cast<std::size_t>(vr::unknown) + 
 /// Explicit VR encoding uses a 4-byte length with 2 reserved bytes (PS3.5 §7.1.2, Table 7.1-1).
 [[nodiscard]] constexpr bool has_long_length(vr v) noexcept {
     switch (v) {
-    case vr::OB: case vr::OD: case vr::OF: case vr::OL: case vr::OV: case vr::OW: case vr::SQ:
-    case vr::SV: case vr::UC: case vr::UN: case vr::UR: case vr::UT: case vr::UV: case vr::unknown:
+    case vr::OB:
+    case vr::OD:
+    case vr::OF:
+    case vr::OL:
+    case vr::OV:
+    case vr::OW:
+    case vr::SQ:
+    case vr::SV:
+    case vr::UC:
+    case vr::UN:
+    case vr::UR:
+    case vr::UT:
+    case vr::UV:
+    case vr::unknown:
         return true;
     default:
         return false;
@@ -71,8 +117,22 @@ inline constexpr std::size_t vr_count = static_cast<std::size_t>(vr::unknown) + 
 /// Character-string VRs (values padded with space; UI padded with NUL).
 [[nodiscard]] constexpr bool is_string_vr(vr v) noexcept {
     switch (v) {
-    case vr::AE: case vr::AS: case vr::CS: case vr::DA: case vr::DS: case vr::DT: case vr::IS: case vr::LO:
-    case vr::LT: case vr::PN: case vr::SH: case vr::ST: case vr::TM: case vr::UC: case vr::UI: case vr::UR:
+    case vr::AE:
+    case vr::AS:
+    case vr::CS:
+    case vr::DA:
+    case vr::DS:
+    case vr::DT:
+    case vr::IS:
+    case vr::LO:
+    case vr::LT:
+    case vr::PN:
+    case vr::SH:
+    case vr::ST:
+    case vr::TM:
+    case vr::UC:
+    case vr::UI:
+    case vr::UR:
     case vr::UT:
         return true;
     default:
@@ -87,11 +147,27 @@ inline constexpr std::size_t vr_count = static_cast<std::size_t>(vr::unknown) + 
 /// Size of one binary value (AT=4, FD=8, ...), 0 for non-fixed-size VRs.
 [[nodiscard]] constexpr std::size_t binary_value_size(vr v) noexcept {
     switch (v) {
-    case vr::SS: case vr::US: case vr::OW: return 2;
-    case vr::AT: case vr::FL: case vr::SL: case vr::UL: case vr::OF: case vr::OL: return 4;
-    case vr::FD: case vr::SV: case vr::UV: case vr::OD: case vr::OV: return 8;
-    case vr::OB: return 1;
-    default: return 0;
+    case vr::SS:
+    case vr::US:
+    case vr::OW:
+        return 2;
+    case vr::AT:
+    case vr::FL:
+    case vr::SL:
+    case vr::UL:
+    case vr::OF:
+    case vr::OL:
+        return 4;
+    case vr::FD:
+    case vr::SV:
+    case vr::UV:
+    case vr::OD:
+    case vr::OV:
+        return 8;
+    case vr::OB:
+        return 1;
+    default:
+        return 0;
     }
 }
 

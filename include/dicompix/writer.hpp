@@ -123,7 +123,7 @@ struct write_report {
     std::uint32_t frames_copied{0};  ///< compressed or native frames copied through unchanged
     std::uint32_t frames_encoded{0}; ///< frames decoded and re-encoded (or re-packed)
     bool lossy{false};
-    double compression_ratio{0};     ///< uncompressed / compressed bytes of the frames encoded here
+    double compression_ratio{0}; ///< uncompressed / compressed bytes of the frames encoded here
     std::vector<warning> warnings;
 };
 

@@ -70,7 +70,10 @@ result<rle_layout> layout_of(const frame_info& info) {
         l.segments = 1;
         l.segment_bytes = (l.pixels + 7) / 8;
         return l;
-    case 8: case 16: case 32: case 64:
+    case 8:
+    case 16:
+    case 32:
+    case 64:
         break;
     default:
         return failure(errc::codec_error, "RLE cannot carry Bits Allocated " + std::to_string(info.bits_allocated));
@@ -111,10 +114,10 @@ result<rle_header> parse_header(std::span<const std::byte> codestream, const fra
                        "RLE header gives " + std::to_string(h.segments) + " segments (PS3.5 G.5 allows 1 to 15)");
     }
     if (h.segments != l.segments) {
-        return failure(errc::codestream_mismatch,
-                       "RLE header gives " + std::to_string(h.segments) + " segments, " +
-                           std::to_string(info.samples_per_pixel) + " samples of " +
-                           std::to_string(info.bits_allocated) + " bits need " + std::to_string(l.segments));
+        return failure(errc::codestream_mismatch, "RLE header gives " + std::to_string(h.segments) + " segments, " +
+                                                      std::to_string(info.samples_per_pixel) + " samples of " +
+                                                      std::to_string(info.bits_allocated) + " bits need " +
+                                                      std::to_string(l.segments));
     }
     const std::uint64_t size = codestream.size();
     std::vector<std::uint32_t> odd;
@@ -137,8 +140,7 @@ result<rle_header> parse_header(std::span<const std::byte> codestream, const fra
         }
         if (offset >= size) {
             return failure(errc::truncated_codestream, which + "starts at byte " + std::to_string(offset) +
-                                                           ", beyond the " + std::to_string(size) +
-                                                           "-byte codestream");
+                                                           ", beyond the " + std::to_string(size) + "-byte codestream");
         }
         if (offset % 2 != 0) {
             // G.2 pads every segment to even length; GDCM 3.0 and pydicom 2.4 (pydicom #2180) do not.
@@ -172,10 +174,10 @@ result<rle_header> parse_header(std::span<const std::byte> codestream, const fra
 
 // What decoding one segment found.
 struct segment_outcome {
-    std::size_t produced{0};  // bytes written, at most `need`
-    std::size_t overrun{0};   // bytes of the last run beyond `need` (not written)
-    std::size_t unused{0};    // segment bytes after the run that completed the segment
-    bool cut_run{false};      // a run's header or data lies past the segment end
+    std::size_t produced{0}; // bytes written, at most `need`
+    std::size_t overrun{0};  // bytes of the last run beyond `need` (not written)
+    std::size_t unused{0};   // segment bytes after the run that completed the segment
+    bool cut_run{false};     // a run's header or data lies past the segment end
 };
 
 // PackBits (PS3.5 G.3.2), resumable: read() continues where the last call stopped, so a multi-segment frame
@@ -318,9 +320,9 @@ result<void> check_segment(const segment_outcome& r, std::size_t need, const std
     }
     const std::string which = "RLE segment " + std::to_string(index + 1);
     if (r.produced < need) {
-        return failure(errc::truncated_codestream,
-                       which + " ends after " + std::to_string(r.produced) + " of its " + std::to_string(need) +
-                           " bytes" + (r.cut_run ? " (inside a run)" : ""));
+        return failure(errc::truncated_codestream, which + " ends after " + std::to_string(r.produced) + " of its " +
+                                                       std::to_string(need) + " bytes" +
+                                                       (r.cut_run ? " (inside a run)" : ""));
     }
     // A zero ending an even codestream after the runs may be a fragment pad, which a writer adds to an odd-length
     // fragment (itself malformed) when it copies the frame: the rest of the segment is judged as it was before
@@ -337,10 +339,10 @@ result<void> check_segment(const segment_outcome& r, std::size_t need, const std
     const bool padding =
         (r.overrun <= 1 && unused <= 1) || stray_then_pad || (r.overrun == 0 && only_padding(end - unused, unused));
     if (!padding) {
-        return failure(errc::codestream_mismatch,
-                       which + " holds more than the " + std::to_string(need) + " bytes of the frame (" +
-                           std::to_string(r.overrun) + " more in its last run, " + std::to_string(r.unused) +
-                           " bytes unread)");
+        return failure(errc::codestream_mismatch, which + " holds more than the " + std::to_string(need) +
+                                                      " bytes of the frame (" + std::to_string(r.overrun) +
+                                                      " more in its last run, " + std::to_string(r.unused) +
+                                                      " bytes unread)");
     }
     std::string m = which + " runs past its " + std::to_string(need) + " bytes by padding only (" +
                     std::to_string(r.overrun) + " bytes in its last run, " + std::to_string(r.unused) +
@@ -410,8 +412,8 @@ public:
         DICOMPIX_TRY(const rle_layout l, layout_of(info));
         DICOMPIX_TRY_VOID(parse_header(codestream, info, l, false, nullptr));
         // RLE carries no precision: 0 leaves Bits Stored unchallenged.
-        return codestream_info{info.rows, info.columns, info.samples_per_pixel, 0, info.is_signed,
-                               output_colour(info.photometric_interpretation)};
+        return codestream_info{info.rows, info.columns,   info.samples_per_pixel,
+                               0,         info.is_signed, output_colour(info.photometric_interpretation)};
     }
     result<decode_report> decode(std::span<const std::byte> codestream, const frame_info& info,
                                  std::span<std::byte> out, const decode_options& options) const override;
@@ -426,8 +428,8 @@ result<decode_report> rle_decoder::decode(std::span<const std::byte> codestream,
                                                    " bytes, the frame needs " + std::to_string(frame_bytes));
     }
     if (options.limits != nullptr && frame_bytes > options.limits->max_frame_bytes) {
-        return failure(errc::limit_exceeded, "RLE frame of " + std::to_string(frame_bytes) +
-                                                 " bytes exceeds max_frame_bytes");
+        return failure(errc::limit_exceeded,
+                       "RLE frame of " + std::to_string(frame_bytes) + " bytes exceeds max_frame_bytes");
     }
     decode_report report;
     report.colour = output_colour(info.photometric_interpretation);
@@ -534,8 +536,8 @@ std::size_t run_length(const std::uint8_t* in, std::size_t i, std::size_t limit)
 #if defined(__SSE2__)
     const __m128i vv = _mm_set1_epi8(static_cast<char>(v));
     while (j + 16 <= limit) {
-        const auto eq = static_cast<unsigned>(_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + j)), vv)));
+        const auto eq = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + j)), vv)));
         if (eq != 0xFFFFU) {
             return j + static_cast<std::size_t>(std::countr_zero(~eq)) - i;
         }
@@ -556,8 +558,8 @@ std::size_t find_triple(const std::uint8_t* in, std::size_t from, std::size_t le
         const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + t));
         const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + t + 1));
         const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + t + 2));
-        const auto m = static_cast<unsigned>(
-            _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, b), _mm_cmpeq_epi8(b, c))));
+        const auto m =
+            static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, b), _mm_cmpeq_epi8(b, c))));
         if (m != 0) {
             return t + static_cast<std::size_t>(std::countr_zero(m));
         }
@@ -607,11 +609,21 @@ void gather_fixed(const std::uint8_t* src, std::size_t count, std::uint8_t* row)
 
 void gather(const std::uint8_t* src, std::size_t stride, std::size_t count, std::uint8_t* row) noexcept {
     switch (stride) {
-    case 2: gather_fixed<2>(src, count, row); return;
-    case 3: gather_fixed<3>(src, count, row); return;
-    case 4: gather_fixed<4>(src, count, row); return;
-    case 6: gather_fixed<6>(src, count, row); return;
-    case 8: gather_fixed<8>(src, count, row); return;
+    case 2:
+        gather_fixed<2>(src, count, row);
+        return;
+    case 3:
+        gather_fixed<3>(src, count, row);
+        return;
+    case 4:
+        gather_fixed<4>(src, count, row);
+        return;
+    case 6:
+        gather_fixed<6>(src, count, row);
+        return;
+    case 8:
+        gather_fixed<8>(src, count, row);
+        return;
     default:
         for (std::size_t c = 0; c < count; ++c) {
             row[c] = src[c * stride];
@@ -635,10 +647,12 @@ public:
             return failure(errc::cannot_encode, "RLE Lossless cannot carry Float or Double Float Pixel Data");
         }
         switch (info.photometric_interpretation) {
-        case photometric::ybr_partial_420: case photometric::ybr_partial_422:
-        case photometric::ybr_ict: case photometric::ybr_rct:
-            return failure(errc::cannot_encode, "RLE Lossless cannot carry " +
-                                                    std::string(to_string(info.photometric_interpretation)));
+        case photometric::ybr_partial_420:
+        case photometric::ybr_partial_422:
+        case photometric::ybr_ict:
+        case photometric::ybr_rct:
+            return failure(errc::cannot_encode,
+                           "RLE Lossless cannot carry " + std::string(to_string(info.photometric_interpretation)));
         default:
             break;
         }
@@ -692,7 +706,8 @@ public:
         if (!total_bound || *total_bound > (std::uint64_t{1} << 40U)) {
             return failure(errc::cannot_encode, "RLE frame of " + std::to_string(frame_bytes) + " bytes is too large");
         }
-        auto buffer = std::make_unique_for_overwrite<std::uint8_t[]>(static_cast<std::size_t>(*total_bound) + header_size);
+        auto buffer =
+            std::make_unique_for_overwrite<std::uint8_t[]>(static_cast<std::size_t>(*total_bound) + header_size);
         std::uint8_t* const begin = buffer.get();
         std::memset(begin, 0, header_size);
         store_le32(begin, l.segments);

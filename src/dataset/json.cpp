@@ -31,24 +31,36 @@ using detail::trim;
 
 /// True when the string needs no character set decoding: 7-bit and no ISO 2022 escape (PS3.5 §6.1.2.5).
 bool plain_ascii(std::string_view s) noexcept {
-    return std::none_of(s.begin(), s.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x80 || c == '\x1b';
-    });
+    return std::none_of(s.begin(), s.end(),
+                        [](char c) { return static_cast<unsigned char>(c) >= 0x80 || c == '\x1b'; });
 }
 
 /// Binary VRs written as InlineBinary, and the byte-swap unit that turns their values little-endian.
 std::size_t inline_binary_swap_unit(vr v) noexcept {
     switch (v) {
-    case vr::OW: return 2;
-    case vr::OF: case vr::OL: return 4;
-    case vr::OD: case vr::OV: return 8;
-    default: return 1;
+    case vr::OW:
+        return 2;
+    case vr::OF:
+    case vr::OL:
+        return 4;
+    case vr::OD:
+    case vr::OV:
+        return 8;
+    default:
+        return 1;
     }
 }
 
 bool is_inline_binary_vr(vr v) noexcept {
     switch (v) {
-    case vr::OB: case vr::OD: case vr::OF: case vr::OL: case vr::OV: case vr::OW: case vr::UN: case vr::unknown:
+    case vr::OB:
+    case vr::OD:
+    case vr::OF:
+    case vr::OL:
+    case vr::OV:
+    case vr::OW:
+    case vr::UN:
+    case vr::unknown:
         return true;
     default:
         return false;
@@ -212,8 +224,7 @@ private:
     void colon() { out_.append(options_.indent != 0 ? ": " : ":"); }
     void comma() { out_.append(options_.indent != 0 ? ", " : ","); }
 
-    template <class T>
-    void number(T v) {
+    template <class T> void number(T v) {
         std::array<char, 64> buffer{};
         const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
         (void)ec; // 64 characters hold any integer or shortest float form
@@ -221,8 +232,7 @@ private:
     }
 
     /// A 64-bit integer: a JSON number while every reader holds it exactly in a double, else a string.
-    template <class T>
-    void large_integer(T v) {
+    template <class T> void large_integer(T v) {
         auto magnitude = static_cast<std::uint64_t>(v);
         if constexpr (std::is_signed_v<T>) {
             if (v < 0) {
@@ -238,8 +248,7 @@ private:
         }
     }
 
-    template <class T>
-    void floating(T v) {
+    template <class T> void floating(T v) {
         if (std::isnan(v)) {
             out_ += "\"NaN\"";
         } else if (std::isinf(v)) {
@@ -275,13 +284,27 @@ private:
             }
             out_.append(s.data() + run, i - run);
             switch (c) {
-            case '"': out_ += "\\\""; break;
-            case '\\': out_ += "\\\\"; break;
-            case '\b': out_ += "\\b"; break;
-            case '\f': out_ += "\\f"; break;
-            case '\n': out_ += "\\n"; break;
-            case '\r': out_ += "\\r"; break;
-            case '\t': out_ += "\\t"; break;
+            case '"':
+                out_ += "\\\"";
+                break;
+            case '\\':
+                out_ += "\\\\";
+                break;
+            case '\b':
+                out_ += "\\b";
+                break;
+            case '\f':
+                out_ += "\\f";
+                break;
+            case '\n':
+                out_ += "\\n";
+                break;
+            case '\r':
+                out_ += "\\r";
+                break;
+            case '\t':
+                out_ += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out_ += "\\u00";
@@ -493,14 +516,30 @@ private:
                 comma();
             }
             switch (v) {
-            case vr::US: number(detail::load_u16(p, big)); break;
-            case vr::SS: number(static_cast<std::int16_t>(detail::load_u16(p, big))); break;
-            case vr::UL: number(detail::load_u32(p, big)); break;
-            case vr::SL: number(static_cast<std::int32_t>(detail::load_u32(p, big))); break;
-            case vr::FL: floating(std::bit_cast<float>(detail::load_u32(p, big))); break;
-            case vr::FD: floating(std::bit_cast<double>(detail::load_u64(p, big))); break;
-            case vr::UV: large_integer(detail::load_u64(p, big)); break;
-            case vr::SV: large_integer(static_cast<std::int64_t>(detail::load_u64(p, big))); break;
+            case vr::US:
+                number(detail::load_u16(p, big));
+                break;
+            case vr::SS:
+                number(static_cast<std::int16_t>(detail::load_u16(p, big)));
+                break;
+            case vr::UL:
+                number(detail::load_u32(p, big));
+                break;
+            case vr::SL:
+                number(static_cast<std::int32_t>(detail::load_u32(p, big)));
+                break;
+            case vr::FL:
+                floating(std::bit_cast<float>(detail::load_u32(p, big)));
+                break;
+            case vr::FD:
+                floating(std::bit_cast<double>(detail::load_u64(p, big)));
+                break;
+            case vr::UV:
+                large_integer(detail::load_u64(p, big));
+                break;
+            case vr::SV:
+                large_integer(static_cast<std::int64_t>(detail::load_u64(p, big)));
+                break;
             case vr::AT:
                 // PS3.18 F.2.3.1: "GGGGEEEE" (PS3.5 §6.2: group then element, each 16-bit).
                 out_ += '"';
@@ -508,7 +547,9 @@ private:
                 hex4(detail::load_u16(p + 2, big));
                 out_ += '"';
                 break;
-            default: out_ += "null"; break;
+            default:
+                out_ += "null";
+                break;
             }
         }
         out_ += ']';
@@ -621,9 +662,8 @@ private:
                 return;
             }
         }
-        if (v == vr::PN && std::all_of(raw.begin(), raw.end(), [](char c) {
-                return c == '^' || c == '=' || c == ' ' || c == '\\';
-            })) {
+        if (v == vr::PN &&
+            std::all_of(raw.begin(), raw.end(), [](char c) { return c == '^' || c == '=' || c == ' ' || c == '\\'; })) {
             return; // only delimiters: no name at all, so no value (PS3.5 §6.2.1.1)
         }
         if (plain_ascii(raw)) {

@@ -20,12 +20,18 @@ namespace dicompix {
 
 std::string_view to_string(frame_index_method m) noexcept {
     switch (m) {
-    case frame_index_method::native: return "native";
-    case frame_index_method::extended_offset_table: return "extended offset table";
-    case frame_index_method::basic_offset_table: return "basic offset table";
-    case frame_index_method::one_fragment_per_frame: return "one fragment per frame";
-    case frame_index_method::single_frame: return "single frame";
-    case frame_index_method::marker_scan: return "marker scan";
+    case frame_index_method::native:
+        return "native";
+    case frame_index_method::extended_offset_table:
+        return "extended offset table";
+    case frame_index_method::basic_offset_table:
+        return "basic offset table";
+    case frame_index_method::one_fragment_per_frame:
+        return "one fragment per frame";
+    case frame_index_method::single_frame:
+        return "single frame";
+    case frame_index_method::marker_scan:
+        return "marker scan";
     }
     return "";
 }
@@ -41,7 +47,9 @@ struct pixel_data_builder {
         note(std::move(message));
         return {};
     }
-    void note(std::string message) { p.warnings_.push_back(warning{~std::uint64_t{0}, "(7FE0,0010)", std::move(message)}); }
+    void note(std::string message) {
+        p.warnings_.push_back(warning{~std::uint64_t{0}, "(7FE0,0010)", std::move(message)});
+    }
 
     result<void> index_native(const element& e);
     result<void> index_encapsulated(const dataset& ds, const element& e);
@@ -78,14 +86,15 @@ result<void> pixel_data_builder::index_native(const element& e) {
         }
     } else if (have < expected) {
         const std::uint64_t complete = have * 8 / frame_bits;
-        const std::string what = "Pixel Data has " + std::to_string(have) + " bytes, the description needs " +
-                                 std::to_string(expected);
+        const std::string what =
+            "Pixel Data has " + std::to_string(have) + " bytes, the description needs " + std::to_string(expected);
         if (complete == 0) {
-            return failure(errc::pixel_data_too_short, what + "; no frame is complete", error::no_offset, "(7FE0,0010)");
+            return failure(errc::pixel_data_too_short, what + "; no frame is complete", error::no_offset,
+                           "(7FE0,0010)");
         }
-        DICOMPIX_TRY_VOID(recover(errc::pixel_data_too_short,
-                                  what + "; only " + std::to_string(complete) + " of " +
-                                      std::to_string(desc.number_of_frames) + " frames are complete"));
+        DICOMPIX_TRY_VOID(recover(errc::pixel_data_too_short, what + "; only " + std::to_string(complete) + " of " +
+                                                                  std::to_string(desc.number_of_frames) +
+                                                                  " frames are complete"));
         p.frame_count_ = static_cast<std::uint32_t>(complete);
     }
     if ((have & 1U) != 0) {
@@ -149,10 +158,14 @@ bool starts_frame(std::span<const std::byte> b, marker_family family) noexcept {
         return family == marker_family::jxl && b.size() >= 2 && b[0] == std::byte{0x00};
     }
     switch (family) {
-    case marker_family::jpeg: return b[1] == std::byte{0xD8};
-    case marker_family::j2k: return b[1] == std::byte{0x4F};
-    case marker_family::jxl: return b[1] == std::byte{0x0A};
-    default: return false;
+    case marker_family::jpeg:
+        return b[1] == std::byte{0xD8};
+    case marker_family::j2k:
+        return b[1] == std::byte{0x4F};
+    case marker_family::jxl:
+        return b[1] == std::byte{0x0A};
+    default:
+        return false;
     }
 }
 
@@ -201,11 +214,12 @@ result<void> pixel_data_builder::index_encapsulated(const dataset& ds, const ele
         }
         if (offsets.size() != n) {
             DICOMPIX_TRY_VOID(recover(errc::invalid_encapsulation,
-                                      "Extended Offset Table has " + std::to_string(offsets.size()) +
-                                          " entries for " + std::to_string(n) + " frames; table ignored"));
+                                      "Extended Offset Table has " + std::to_string(offsets.size()) + " entries for " +
+                                          std::to_string(n) + " frames; table ignored"));
         } else if (!p.encapsulated_->basic_offset_table.empty()) {
-            DICOMPIX_TRY_VOID(recover(errc::invalid_encapsulation,
-                                      "Extended Offset Table with a non-empty Basic Offset Table (PS3.5 §A.4 forbids)"));
+            DICOMPIX_TRY_VOID(
+                recover(errc::invalid_encapsulation,
+                        "Extended Offset Table with a non-empty Basic Offset Table (PS3.5 §A.4 forbids)"));
             indexed = index_from_offsets(offsets, "Extended Offset Table");
         } else {
             indexed = index_from_offsets(offsets, "Extended Offset Table");
@@ -259,9 +273,9 @@ result<void> pixel_data_builder::index_encapsulated(const dataset& ds, const ele
     if (!indexed) {
         if (frags.size() < n) {
             // Fewer fragments than frames and no way to split them: serve one fragment per frame.
-            DICOMPIX_TRY_VOID(recover(errc::invalid_encapsulation,
-                                      std::to_string(frags.size()) + " fragments for " + std::to_string(n) +
-                                          " frames; serving one frame per fragment"));
+            DICOMPIX_TRY_VOID(recover(errc::invalid_encapsulation, std::to_string(frags.size()) + " fragments for " +
+                                                                       std::to_string(n) +
+                                                                       " frames; serving one frame per fragment"));
             p.frame_index_.resize(frags.size());
             for (std::uint32_t i = 0; i < frags.size(); ++i) {
                 p.frame_index_[i] = {i, 1};
@@ -279,9 +293,9 @@ result<void> pixel_data_builder::index_encapsulated(const dataset& ds, const ele
              std::to_string(n) + "; the extra ones are ignored");
         p.frame_index_.resize(n);
     } else if (p.frame_index_.size() < n) {
-        DICOMPIX_TRY_VOID(recover(errc::invalid_encapsulation,
-                                  "only " + std::to_string(p.frame_index_.size()) + " of " + std::to_string(n) +
-                                      " frames found in the fragments"));
+        DICOMPIX_TRY_VOID(recover(errc::invalid_encapsulation, "only " + std::to_string(p.frame_index_.size()) +
+                                                                   " of " + std::to_string(n) +
+                                                                   " frames found in the fragments"));
     }
     p.frame_count_ = static_cast<std::uint32_t>(p.frame_index_.size());
     return {};
@@ -382,16 +396,26 @@ any_frame make_frame(const std::shared_ptr<const pixel_description>& desc, const
 any_frame allocate_frame(const std::shared_ptr<const pixel_description>& desc, const frame_info& shape, frame_meta meta,
                          std::pmr::memory_resource* memory) {
     switch (shape.type()) {
-    case sample_type::u8: return make_frame<std::uint8_t>(desc, shape, std::move(meta), memory);
-    case sample_type::i8: return make_frame<std::int8_t>(desc, shape, std::move(meta), memory);
-    case sample_type::u16: return make_frame<std::uint16_t>(desc, shape, std::move(meta), memory);
-    case sample_type::i16: return make_frame<std::int16_t>(desc, shape, std::move(meta), memory);
-    case sample_type::u32: return make_frame<std::uint32_t>(desc, shape, std::move(meta), memory);
-    case sample_type::i32: return make_frame<std::int32_t>(desc, shape, std::move(meta), memory);
-    case sample_type::u64: return make_frame<std::uint64_t>(desc, shape, std::move(meta), memory);
-    case sample_type::i64: return make_frame<std::int64_t>(desc, shape, std::move(meta), memory);
-    case sample_type::f32: return make_frame<float>(desc, shape, std::move(meta), memory);
-    case sample_type::f64: return make_frame<double>(desc, shape, std::move(meta), memory);
+    case sample_type::u8:
+        return make_frame<std::uint8_t>(desc, shape, std::move(meta), memory);
+    case sample_type::i8:
+        return make_frame<std::int8_t>(desc, shape, std::move(meta), memory);
+    case sample_type::u16:
+        return make_frame<std::uint16_t>(desc, shape, std::move(meta), memory);
+    case sample_type::i16:
+        return make_frame<std::int16_t>(desc, shape, std::move(meta), memory);
+    case sample_type::u32:
+        return make_frame<std::uint32_t>(desc, shape, std::move(meta), memory);
+    case sample_type::i32:
+        return make_frame<std::int32_t>(desc, shape, std::move(meta), memory);
+    case sample_type::u64:
+        return make_frame<std::uint64_t>(desc, shape, std::move(meta), memory);
+    case sample_type::i64:
+        return make_frame<std::int64_t>(desc, shape, std::move(meta), memory);
+    case sample_type::f32:
+        return make_frame<float>(desc, shape, std::move(meta), memory);
+    case sample_type::f64:
+        return make_frame<double>(desc, shape, std::move(meta), memory);
     }
     return {};
 }
@@ -406,16 +430,26 @@ any_frame make_view(const std::shared_ptr<const pixel_description>& desc, const 
 any_frame view_frame(const std::shared_ptr<const pixel_description>& desc, const frame_info& shape, frame_meta meta,
                      const std::byte* data, std::shared_ptr<const void> keepalive, std::pmr::memory_resource* m) {
     switch (shape.type()) {
-    case sample_type::u8: return make_view<std::uint8_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::i8: return make_view<std::int8_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::u16: return make_view<std::uint16_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::i16: return make_view<std::int16_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::u32: return make_view<std::uint32_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::i32: return make_view<std::int32_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::u64: return make_view<std::uint64_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::i64: return make_view<std::int64_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::f32: return make_view<float>(desc, shape, std::move(meta), data, std::move(keepalive), m);
-    case sample_type::f64: return make_view<double>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u8:
+        return make_view<std::uint8_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i8:
+        return make_view<std::int8_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u16:
+        return make_view<std::uint16_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i16:
+        return make_view<std::int16_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u32:
+        return make_view<std::uint32_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i32:
+        return make_view<std::int32_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::u64:
+        return make_view<std::uint64_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::i64:
+        return make_view<std::int64_t>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::f32:
+        return make_view<float>(desc, shape, std::move(meta), data, std::move(keepalive), m);
+    case sample_type::f64:
+        return make_view<double>(desc, shape, std::move(meta), data, std::move(keepalive), m);
     }
     return {};
 }

@@ -55,7 +55,8 @@ std::vector<const element*> ordered(const dataset& ds) {
         out.push_back(&e);
     }
     if (!ds.sorted()) {
-        std::stable_sort(out.begin(), out.end(), [](const element* a, const element* b) { return a->tag() < b->tag(); });
+        std::stable_sort(out.begin(), out.end(),
+                         [](const element* a, const element* b) { return a->tag() < b->tag(); });
     }
     return out;
 }
@@ -145,12 +146,12 @@ result<void> dataset_encoder::write_element(const element& e, buffered_writer& o
         if (!undefined && content > 0xFFFFFFFEULL) {
             return failure(errc::write_error, "sequence " + e.tag().to_string() + " is longer than 4 GiB");
         }
-        write_header(out, e.tag(), un ? vr::UN : vr::SQ, undefined ? undefined_length : static_cast<std::uint32_t>(content),
-                     enc);
+        write_header(out, e.tag(), un ? vr::UN : vr::SQ,
+                     undefined ? undefined_length : static_cast<std::uint32_t>(content), enc);
         for (const dataset& item : e.items()) {
             const std::uint64_t item_length = dataset_size(item, item_enc);
-            write_header(out, item_tag, vr::unknown, undefined ? undefined_length : static_cast<std::uint32_t>(item_length),
-                         item_enc);
+            write_header(out, item_tag, vr::unknown,
+                         undefined ? undefined_length : static_cast<std::uint32_t>(item_length), item_enc);
             for (const element* child : ordered(item)) {
                 DICOMPIX_TRY_VOID(write_element(*child, out, item_enc));
             }
@@ -209,9 +210,10 @@ result<void> dataset_encoder::write_element(const element& e, buffered_writer& o
     return {};
 }
 
-result<void> dataset_encoder::write_dataset(const dataset& ds, buffered_writer& out,
-                                            const std::function<bool(tag)>& hooked, const element_hook& hook,
-                                            const std::function<std::optional<std::uint64_t>(const element&)>& hooked_size) {
+result<void>
+dataset_encoder::write_dataset(const dataset& ds, buffered_writer& out, const std::function<bool(tag)>& hooked,
+                               const element_hook& hook,
+                               const std::function<std::optional<std::uint64_t>(const element&)>& hooked_size) {
     const auto elements = ordered(ds);
     for (std::size_t i = 0; i < elements.size(); ++i) {
         const element& e = *elements[i];

@@ -691,12 +691,19 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
     const std::uint64_t first_item = out.position();
     frame_offsets_.assign(plan.frames, 0);
     frame_lengths_.assign(plan.frames, 0);
-    const auto put_fragment = [&](std::span<const std::byte> bytes) {
-        const std::size_t padded = bytes.size() + (bytes.size() & 1U);
+    // One fragment item holding `pieces` back to back, padded to even length (PS3.5 §A.4).
+    const auto put_fragment = [&](std::span<const std::span<const std::byte>> pieces) {
+        std::uint64_t length = 0;
+        for (const auto& piece : pieces) {
+            length += piece.size();
+        }
+        const std::uint64_t padded = length + (length & 1U);
         enc.write_header(out, item_tag, vr::unknown, static_cast<std::uint32_t>(padded), e);
-        out.put(bytes);
-        if (padded != bytes.size()) {
-            out.zeros(1); // PS3.5 §A.4: each fragment has even length
+        for (const auto& piece : pieces) {
+            out.put(piece);
+        }
+        if (padded != length) {
+            out.zeros(1);
         }
     };
     // Frames are decoded and encoded by workers (options_.threads) and written here in order, each one's
@@ -731,10 +738,12 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
             const auto frags = plan.source->fragments().subspan(index.first, index.count);
             // A pad byte after an odd fragment that is not the frame's last would land inside the
             // codestream (e.g. shifting RLE segment offsets); such a frame's fragments are joined into
-            // one, padded once at its end (PS3.5 §A.4: every fragment has even length).
+            // one, padded once at its end.
+            std::vector<std::span<const std::byte>> pieces;
             std::uint64_t joined = 0;
             bool odd_inside = false;
             for (std::size_t k = 0; k < frags.size(); ++k) {
+                pieces.push_back(frags[k].bytes);
                 joined += frags[k].bytes.size();
                 odd_inside = odd_inside || ((frags[k].bytes.size() & 1U) != 0 && k + 1 < frags.size());
             }
@@ -742,21 +751,14 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
                 warnings_.push_back(warning{frags[0].offset, "(7FE0,0010)",
                                             "frame " + std::to_string(i) + ": " + std::to_string(frags.size()) +
                                                 " fragments, some of odd length, joined into one fragment"});
-                const auto padded = static_cast<std::size_t>(joined + (joined & 1U));
-                enc.write_header(out, item_tag, vr::unknown, static_cast<std::uint32_t>(padded), e);
-                for (const auto& f : frags) {
-                    out.put(f.bytes);
-                }
-                if (padded != joined) {
-                    out.zeros(1);
-                }
+                put_fragment(pieces);
             } else {
-                for (const auto& f : frags) {
-                    if ((f.bytes.size() & 1U) != 0) {
+                for (std::size_t k = 0; k < frags.size(); ++k) {
+                    if ((frags[k].bytes.size() & 1U) != 0) {
                         warnings_.push_back(
-                            warning{f.offset, "(7FE0,0010)", "odd-length fragment padded to even length"});
+                            warning{frags[k].offset, "(7FE0,0010)", "odd-length fragment padded to even length"});
                     }
-                    put_fragment(f.bytes);
+                    put_fragment(std::span(pieces).subspan(k, 1));
                 }
             }
             ++frames_copied;
@@ -774,7 +776,8 @@ result<void> file_writer::write_encapsulated(buffered_writer& out, const dataset
                 }
             }
             encoded_bytes += p.encoded.codestream.size();
-            put_fragment(p.encoded.codestream);
+            const std::span<const std::byte> codestream = p.encoded.codestream;
+            put_fragment({&codestream, 1});
             ++frames_encoded;
         }
         frame_lengths_[i] = out.position() - frame_start;
